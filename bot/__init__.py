@@ -1,0 +1,1 @@
+"""The Discord adapter: translates between Discord interactions and the lore engine."""

@@ -1,0 +1,216 @@
+"""The ``lorebot`` command line: run the bot, try it offline, and manage the lore database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lore.model import MAX_EPISODE, Kind
+from lore.packs import PackError
+from lore.service import LoreService
+from lore.spoilers import Mode, Policy, PolicySource
+from lore.store import StoreError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+NO_TOKEN_MESSAGE = """\
+lorebot: no Discord bot token found.
+
+Set DISCORD_TOKEN in the environment or in a .env file (copy .env.example to .env and fill it in).
+Get a token at https://discord.com/developers/applications -> your application -> Bot -> Reset Token.
+
+No token yet? Try every command offline against a local fake Discord:
+    lorebot console        (or: make console)
+"""
+
+
+def _episode(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= n <= MAX_EPISODE:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_EPISODE}")
+    return n
+
+
+def _snowflake(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"not a Discord id: {value!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lorebot", description="A spoiler-safe Discord lore bot for Metallic Rouge.")
+    p.add_argument("--db", help="database path (default: LOREBOT_DB or ./lorebot.sqlite3)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord now")
+    sync.add_argument("--guild", type=_snowflake, help="sync to this server only (instant)")
+
+    console = sub.add_parser("console", help="try the bot in the terminal against a local fake Discord")
+    console.add_argument("--member", action="store_true", help="start as a member without Manage Server")
+
+    ask = sub.add_parser("ask", help="look something up offline, through the same engine and renderer")
+    ask.add_argument("query")
+    ask.add_argument("--episode", type=_episode, help=f"viewer's episode, 0..{MAX_EPISODE}")
+    ask.add_argument("--mode", choices=[m.value for m in Mode], help="spoiler mode (default: tag)")
+    ask.add_argument("--kind", choices=[k.value for k in Kind], help="only entries of this kind")
+    ask.add_argument("--guild", type=_snowflake, help="see the lore as this server sees it")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    imp = sub.add_parser("import", help="import a YAML or JSON lore pack (all or nothing)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--guild", type=_snowflake, help="into this server's scope (default: the canon)")
+
+    exp = sub.add_parser("export", help="export a scope as a lore pack to standard output")
+    exp.add_argument("--guild", type=_snowflake, help="this server's own entries (default: the canon)")
+    exp.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    exp.add_argument("-o", "--output", type=Path, help="write to this file instead")
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    dbsub.add_parser("upgrade", help="migrate the schema and apply a newer canon pack")
+    return p
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db:
+        return Path(args.db)
+    from bot.settings import load_settings
+
+    return load_settings().lorebot_db
+
+
+def format_view_text(answer_json: dict) -> str:
+    """Plain-text rendering of ``ask``'s answer, for people at a terminal."""
+    lines: list[str] = []
+    match = answer_json["match"]
+    if match is None:
+        if answer_json["ambiguous"]:
+            lines.append(f"{answer_json['query']!r} matches several entries; which one?")
+        else:
+            lines.append(f"No match for {answer_json['query']!r}.")
+        if answer_json["candidates"]:
+            lines.append("Did you mean: " + ", ".join(c["name"] for c in answer_json["candidates"]))
+        return "\n".join(lines)
+    lines.append(f"{match['title']}  [{match['kind']}]")
+    if match["summary"]:
+        lines.append(match["summary"])
+    if match["aliases"]:
+        lines.append("Also known as: " + ", ".join(match["aliases"]))
+    if match["status"]:
+        lines.append(f"Status: {match['status']}")
+    if match["episode"] and match["episode"].get("title"):
+        ep = match["episode"]
+        date = ep.get("air_date") or "unknown"
+        lines.append(f"Aired: {date}{' (computed)' if ep.get('air_date_computed') else ''}")
+    for attr in match["attributes"]:
+        lines.append(f"{attr['label']}: {attr['text']}")
+    for rel in match["relations"]:
+        lines.append(f"- {rel['text']}")
+    for fact in match["facts"]:
+        lines.append(f"* {fact['text']}  (ep {fact['episode']})")
+    if match["hidden"]:
+        lines.append(f"({match['hidden']} item(s) held back: beyond episode {match['policy']['episode']})")
+    if answer_json["candidates"]:
+        lines.append("See also: " + ", ".join(c["name"] for c in answer_json["candidates"]))
+    return "\n".join(lines)
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    async with await LoreService.open(_db_path(args)) as svc:
+        base = svc.policy(args.guild) if args.guild is not None else Policy()
+        policy = Policy(
+            episode=args.episode if args.episode is not None else base.episode,
+            mode=Mode(args.mode) if args.mode else base.mode,
+            source=PolicySource.DEFAULT,
+        )
+        kinds = [Kind(args.kind)] if args.kind else None
+        answer = svc.ask(args.query, policy, args.guild, kinds)
+        data = answer.to_json()
+        if args.json:
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            print(format_view_text(data))
+    return EXIT_OK
+
+
+async def _import(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as e:
+        print(f"lorebot: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    async with await LoreService.open(_db_path(args)) as svc:
+        try:
+            report = await svc.import_pack(data, guild_id=args.guild, author="cli", filename=args.file.name)
+        except PackError as e:
+            print(f"lorebot: {args.file} was not imported; nothing changed.", file=sys.stderr)
+            for err in e.errors:
+                print(f"  {err}", file=sys.stderr)
+            return EXIT_FAIL
+    where = f"server {args.guild}" if args.guild else "the canon"
+    print(f"Imported {args.file} into {where}: {report.summary()}.")
+    return EXIT_OK
+
+
+async def _export(args: argparse.Namespace) -> int:
+    async with await LoreService.open(_db_path(args)) as svc:
+        text = svc.export(args.guild, args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+async def _db_upgrade(args: argparse.Namespace) -> int:
+    from lore.packs import CANON_PACK_PATH
+
+    async with await LoreService.open(_db_path(args), canon_pack=None) as svc:
+        version = await svc.store.schema_version()
+        report = await svc.apply_canon_pack(CANON_PACK_PATH)
+        print(f"Schema version {version}.")
+        if report is None:
+            print(f"Canon pack v{svc.canon_version} is current.")
+        else:
+            print(f"Canon pack v{svc.canon_version} applied: {report.summary()}.")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            from bot.runner import run
+
+            return run(no_token_message=NO_TOKEN_MESSAGE)
+        if args.command == "sync":
+            from bot.runner import sync
+
+            return sync(guild_id=args.guild, no_token_message=NO_TOKEN_MESSAGE)
+        if args.command == "console":
+            from bot.console import main as console_main
+
+            return console_main(admin=not args.member, db=args.db)
+        handler = {"ask": _ask, "import": _import, "export": _export}.get(args.command)
+        if handler is None:
+            handler = _db_upgrade
+        return asyncio.run(handler(args))
+    except StoreError as e:
+        print(f"lorebot: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

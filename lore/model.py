@@ -1,0 +1,208 @@
+"""The lore data model: entries, aliases, facts, relations, and the pack that carries them.
+
+Every piece of lore carries the episode that reveals it (0 = known before episode 1), so the
+spoiler renderer can decide, item by item, what a viewer at episode N may see.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: The last episode of the series. Every episode number in a pack lies in 0..MAX_EPISODE.
+MAX_EPISODE = 13
+
+Episode = Annotated[int, Field(ge=0, le=MAX_EPISODE)]
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class Kind(StrEnum):
+    CHARACTER = "character"
+    FACTION = "faction"
+    CONCEPT = "concept"
+    LOCATION = "location"
+    EPISODE = "episode"
+    SERIES = "series"
+
+
+class RelationType(StrEnum):
+    MEMBER_OF = "member_of"
+    LEADS = "leads"
+    SIBLING_OF = "sibling_of"
+    PARENT_OF = "parent_of"
+    CHILD_OF = "child_of"
+    WORKS_FOR = "works_for"
+    CREATED_BY = "created_by"
+    CREATED = "created"
+    OPPOSES = "opposes"
+    ALLIED_WITH = "allied_with"
+    GOVERNS = "governs"
+    DISTRUSTS = "distrusts"
+    FOUGHT = "fought"
+    KILLED = "killed"
+    KILLED_BY = "killed_by"
+    PART_OF = "part_of"
+    LOCATED_IN = "located_in"
+    IDENTITY_OF = "identity_of"
+    RELATED_TO = "related_to"
+
+    @property
+    def label(self) -> str:
+        return RELATION_LABELS[self]
+
+
+RELATION_LABELS: dict[RelationType, str] = {
+    RelationType.MEMBER_OF: "member of",
+    RelationType.LEADS: "leads",
+    RelationType.SIBLING_OF: "sibling of",
+    RelationType.PARENT_OF: "parent of",
+    RelationType.CHILD_OF: "child of",
+    RelationType.WORKS_FOR: "works for",
+    RelationType.CREATED_BY: "created by",
+    RelationType.CREATED: "created",
+    RelationType.OPPOSES: "opposes",
+    RelationType.ALLIED_WITH: "allied with",
+    RelationType.GOVERNS: "governs",
+    RelationType.DISTRUSTS: "distrusts",
+    RelationType.FOUGHT: "fought",
+    RelationType.KILLED: "killed",
+    RelationType.KILLED_BY: "killed by",
+    RelationType.PART_OF: "part of",
+    RelationType.LOCATED_IN: "located in",
+    RelationType.IDENTITY_OF: "same person as",
+    RelationType.RELATED_TO: "related to",
+}
+
+
+class LifeState(StrEnum):
+    ALIVE = "alive"
+    DECEASED = "deceased"
+    UNKNOWN = "unknown"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Alias(_Strict):
+    """Another name for an entry. ``episode`` is when the alias itself becomes known:
+    "Jill" as a name of Flash Silvia is a twist of episode 7."""
+
+    name: Short
+    episode: Episode = 0
+    source: str | None = None
+    #: Set when the same alias deliberately names more than one entry (e.g. "Junghardt").
+    shared: bool = False
+
+
+class Fact(_Strict):
+    text: NonEmpty
+    episode: Episode = 0
+    source: Short
+
+
+class Attribute(_Strict):
+    """A labelled fact shown as its own field (colour, power, voice actor, studio...)."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    value: Annotated[str, Field(min_length=1, max_length=900)]
+    episode: Episode = 0
+    source: Short
+
+
+class Relation(_Strict):
+    type: RelationType
+    target: Short
+    episode: Episode = 0
+    note: str | None = Field(default=None, max_length=200)
+    source: str | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
+        return v
+
+
+class Status(_Strict):
+    """A character's status as the show reveals it. ``episode`` is when it is revealed."""
+
+    state: LifeState = LifeState.UNKNOWN
+    episode: Episode = 0
+    note: str | None = Field(default=None, max_length=300)
+    source: str | None = None
+
+
+class EpisodeInfo(_Strict):
+    number: Annotated[int, Field(ge=1, le=MAX_EPISODE)]
+    title: Short
+    title_ja: str | None = None
+    alt_titles: list[Short] = Field(default_factory=list)
+    air_date: date | None = None
+    #: True when the date is computed from the weekly slot rather than attested by a source.
+    air_date_computed: bool = False
+
+
+class Entry(_Strict):
+    slug: Short
+    kind: Kind
+    name: Short
+    #: The episode in which the entry itself becomes known (0 = pre-release material).
+    introduced: Episode = 0
+    summary: Annotated[str, Field(max_length=2000)] = ""
+    aliases: list[Alias] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    attributes: list[Attribute] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    status: Status | None = None
+    episode: EpisodeInfo | None = None
+    image: str | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("must be lower-case letters, digits and single hyphens")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_specific(self) -> Entry:
+        if self.kind is Kind.EPISODE and self.episode is None:
+            raise ValueError("an episode entry needs an 'episode' block (number, title, air_date)")
+        if self.kind is not Kind.EPISODE and self.episode is not None:
+            raise ValueError("only episode entries have an 'episode' block")
+        if self.status is not None and self.kind is not Kind.CHARACTER:
+            raise ValueError("only characters have a status")
+        return self
+
+    def all_names(self) -> list[tuple[str, int]]:
+        """The entry's name and aliases with the episode each becomes known."""
+        return [(self.name, self.introduced)] + [(a.name, max(a.episode, self.introduced)) for a in self.aliases]
+
+
+class Source(_Strict):
+    id: Short
+    title: str | None = None
+    url: str | None = None
+
+
+class PackMeta(_Strict):
+    name: Short = "lore"
+    version: Annotated[int, Field(ge=1)] = 1
+    title: str | None = None
+    description: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+
+
+class Pack(_Strict):
+    pack: PackMeta = Field(default_factory=PackMeta)
+    entries: list[Entry] = Field(default_factory=list)

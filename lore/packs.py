@@ -1,0 +1,189 @@
+"""Lore packs: YAML or JSON files of entries, validated as a whole before anything is written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lore.model import MAX_EPISODE, Entry, Pack
+from lore.normalize import normalize
+
+CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
+MAX_PACK_BYTES = 5 * 1024 * 1024
+
+
+class PackError(ValueError):
+    """A pack that cannot be loaded. ``errors`` lists every problem as ``path: reason``."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} error(s) in lore pack:\n" + "\n".join(errors))
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(pack)"
+
+
+def _reason(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    loc = err.get("loc", ())
+    last = loc[-1] if loc else ""
+    if last in ("episode", "introduced") and kind in ("greater_than_equal", "less_than_equal"):
+        return f"must be between 0 and {MAX_EPISODE}"
+    if last == "number" and kind in ("greater_than_equal", "less_than_equal"):
+        return f"must be between 1 and {MAX_EPISODE}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    msg = str(err.get("msg", "is invalid"))
+    msg = msg.removeprefix("Value error, ")
+    return msg[0].lower() + msg[1:] if msg else "is invalid"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Pydantic adds the tag of a failing type check (e.g. 'int') to the location; drop those.
+    return tuple(p for p in loc if not (isinstance(p, str) and p in {"int", "str", "bool", "date"}))
+
+
+def parse_text(text: str | bytes, fmt: str | None = None, name: str = "pack") -> Any:
+    """Parse YAML or JSON text into plain data. ``fmt`` is 'yaml', 'json' or None (guess)."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_PACK_BYTES:
+            raise PackError([f"(file): larger than {MAX_PACK_BYTES // (1024 * 1024)} MB"])
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise PackError(["(file): is not UTF-8 text"]) from None
+    fmt = (fmt or "").lower()
+    if not fmt:
+        fmt = "json" if name.lower().endswith(".json") or text.lstrip().startswith("{") else "yaml"
+    try:
+        if fmt == "json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as e:
+        raise PackError([f"(file): invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"]) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or "could not be parsed"
+        raise PackError([f"(file): invalid YAML{where}: {problem}"]) from None
+
+
+def validate(data: Any, *, known_slugs: Iterable[str] = ()) -> Pack:
+    """Validate plain data as a :class:`Pack`, reporting every error at once.
+
+    Beyond the model's own checks: slugs are unique; relations point at an entry of the pack or
+    one of ``known_slugs`` (entries the target scope can already see, e.g. the canon); no alias or
+    name is claimed by two entries unless every claim is marked ``shared``; a fact, alias, attribute,
+    relation or status is not revealed before its entry is introduced.
+    """
+    if not isinstance(data, dict):
+        raise PackError(["(pack): must be a mapping with 'pack' and 'entries'"])
+    errors: list[str] = []
+    try:
+        pack = Pack.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            errors.append(f"{_loc(_clean_loc(err['loc']))}: {_reason(err)}")
+        raise PackError(errors) from None
+
+    slugs: dict[str, int] = {}
+    for i, entry in enumerate(pack.entries):
+        if entry.slug in slugs:
+            errors.append(f"entries[{i}].slug: duplicate of entries[{slugs[entry.slug]}].slug ({entry.slug!r})")
+        else:
+            slugs[entry.slug] = i
+    known = set(known_slugs) | set(slugs)
+    source_ids = {s.id for s in pack.pack.sources}
+    claims: dict[str, list[tuple[int, str, bool]]] = {}
+    for i, entry in enumerate(pack.entries):
+        errors.extend(_entry_errors(i, entry, known, source_ids))
+        claims.setdefault(normalize(entry.name), []).append((i, "name", False))
+        for j, alias in enumerate(entry.aliases):
+            key = normalize(alias.name)
+            claims.setdefault(key, []).append((i, f"aliases[{j}]", alias.shared))
+    for key, owners in claims.items():
+        if len({i for i, _, _ in owners}) < 2:
+            continue
+        first = owners[0][0]
+        names = [o for o in owners if o[1] == "name"]
+        for i, where, shared in owners:
+            clash = (where == "name" and o_is_extra_name(names, i)) or (where != "name" and not shared)
+            if clash:
+                other = next(o for o, _, _ in owners if o != i) if i == first else first
+                errors.append(
+                    f"entries[{i}].{where}: {key!r} also names entries[{other}] "
+                    f"({pack.entries[other].slug}); mark each such alias shared: true"
+                )
+    if errors:
+        raise PackError(errors)
+    return pack
+
+
+def o_is_extra_name(names: list[tuple[int, str, bool]], i: int) -> bool:
+    """Two entries with the same name are a clash for every one but the first."""
+    return len(names) > 1 and names[0][0] != i
+
+
+def _entry_errors(i: int, entry: Entry, known: set[str], source_ids: set[str]) -> list[str]:
+    errors = []
+    base = f"entries[{i}]"
+    for j, rel in enumerate(entry.relations):
+        if rel.target not in known:
+            errors.append(f"{base}.relations[{j}].target: no entry with slug {rel.target!r}")
+    for group in ("facts", "aliases", "attributes", "relations"):
+        for j, item in enumerate(getattr(entry, group)):
+            if item.episode < entry.introduced and group != "aliases":
+                errors.append(
+                    f"{base}.{group}[{j}].episode: revealed before the entry is introduced "
+                    f"(episode {entry.introduced})"
+                )
+            src = getattr(item, "source", None)
+            if src and source_ids and src not in source_ids and "://" not in src:
+                errors.append(f"{base}.{group}[{j}].source: {src!r} is not in pack.sources")
+    return errors
+
+
+def load_pack(path: str | Path, *, known_slugs: Iterable[str] = ()) -> Pack:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise PackError([f"(file): cannot read {p}: {e.strerror}"]) from None
+    return validate(parse_text(raw, name=p.name), known_slugs=known_slugs)
+
+
+def dump_pack(pack: Pack, fmt: str = "yaml") -> str:
+    data = pack.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("entries", [])
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"

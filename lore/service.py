@@ -1,0 +1,552 @@
+"""The lore service: the one object adapters (the Discord bot, the CLI) talk to.
+
+It owns the store, keeps every scope's documents and name indexes in memory (so lookups and
+autocomplete never touch the disk), resolves spoiler policies from cached settings, and performs
+writes as single transactions, refreshing the affected index afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lore.model import MAX_EPISODE, Alias, Entry, Fact, Kind, Pack, PackMeta
+from lore.packs import CANON_PACK_PATH, ImportReport, PackError, dump_pack, parse_text, validate
+from lore.render import EntryView, render_entry
+from lore.search import Candidate, IndexRecord, LayeredIndex, LookupResult, NameIndex
+from lore.spoilers import Mode, Policy, Setting, resolve_policy
+from lore.store import CANON, Change, RevisionInfo, Store, StoredEntry, guild_scope
+
+log = logging.getLogger(__name__)
+
+CANON_AUTHOR = "canon pack"
+
+
+class LoreError(ValueError):
+    """A request the service refuses; the message is safe to show to the user."""
+
+
+@lru_cache(maxsize=8192)
+def _parse(doc: str) -> Entry:
+    return Entry.model_validate_json(doc)
+
+
+@dataclass(slots=True)
+class Answer:
+    """A lookup and its rendering under one policy: the same view a Discord reply gives."""
+
+    query: str
+    policy: Policy
+    result: LookupResult
+    view: EntryView | None
+
+    @property
+    def found(self) -> bool:
+        return self.view is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "match": self.view.to_json() if self.view else None,
+            "candidates": [c.to_json() for c in self.result.candidates],
+            "ambiguous": self.result.ambiguous,
+            "hidden": self.view.hidden if self.view else 0,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLine:
+    slug: str
+    name: str
+    status: str | None  # final text (spoiler-tagged under tag)
+    spoiler: bool
+
+
+@dataclass(slots=True)
+class Roster:
+    group: EntryView
+    members: list[RosterLine]
+    hidden: int  # members or fates held back under the policy
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    slug: str
+    name: str
+    kind: Kind
+    snippet: str
+    episode: int
+
+
+@dataclass(slots=True)
+class SearchResults:
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    hidden: int = 0
+
+
+class _Scope:
+    """One scope's documents and its name index."""
+
+    def __init__(self, rows: Iterable[StoredEntry]):
+        self.docs: dict[str, str | None] = {}
+        self.member_of: dict[str, list[tuple[str, int]]] = {}
+        records: list[IndexRecord] = []
+        for row in rows:
+            self.docs[row.slug] = row.doc
+            if row.doc is None:
+                continue
+            keys = json.loads(row.keys) if row.keys else {}
+            names = tuple((n, int(ep)) for n, ep in keys.get("names", [[row.name, row.introduced]]))
+            records.append(IndexRecord(row.slug, row.name, Kind(row.kind), row.introduced, names))
+            for target, ep in keys.get("member_of", []):
+                self.member_of.setdefault(target, []).append((row.slug, int(ep)))
+        self.index = NameIndex(records)
+
+
+class LoreService:
+    def __init__(self, store: Store):
+        self.store = store
+        self._scopes: dict[str, _Scope] = {}
+        self._layered: dict[int | None, LayeredIndex] = {}
+        self._guild_settings: dict[int, Setting] = {}
+        self._channel_settings: dict[int, tuple[int, Setting]] = {}
+        self._progress: dict[int, int] = {}
+        self.canon_meta: PackMeta = PackMeta(name="canon")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    async def open(cls, path: str | Path, *, canon_pack: Path | None = CANON_PACK_PATH) -> LoreService:
+        """Open (creating and migrating as needed) the database at ``path``; fill or upgrade the
+        canon from ``canon_pack`` when it is newer than the one stored."""
+        store = await Store.open(path)
+        svc = cls(store)
+        try:
+            await svc._load()
+            if canon_pack is not None:
+                await svc.apply_canon_pack(canon_pack)
+        except BaseException:
+            await store.close()
+            raise
+        return svc
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def __aenter__(self) -> LoreService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _load(self) -> None:
+        self._scopes = {CANON: _Scope(await self.store.load_scope(CANON))}
+        for scope in await self.store.guild_scopes():
+            self._scopes[scope] = _Scope(await self.store.load_scope(scope))
+        self._layered.clear()
+        meta = await self.store.get_meta("canon_meta")
+        if meta:
+            self.canon_meta = PackMeta.model_validate_json(meta)
+        g, c, p = await self.store.load_settings()
+        self._guild_settings, self._channel_settings, self._progress = g, c, p
+
+    async def apply_canon_pack(self, path: Path, *, force: bool = False) -> ImportReport | None:
+        """Apply the canon pack at ``path`` if it is newer than the stored canon (or ``force``).
+
+        Guild scopes are never touched: their overrides keep shadowing the canon entries they copy.
+        """
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            log.warning("canon pack %s not found; the canon stays as stored", path)
+            return None
+        digest = hashlib.sha256(raw).hexdigest()
+        if not force and await self.store.get_meta("canon_sha256") == digest:
+            return None
+        pack = validate(parse_text(raw, name=Path(path).name))
+        stored = await self.store.get_meta("canon_version")
+        if not force and stored is not None and int(stored) >= pack.pack.version:
+            await self.store.set_meta("canon_sha256", digest)
+            return None
+        report = await self._import(CANON, pack, author=CANON_AUTHOR, replace=True)
+        await self.store.set_meta("canon_version", str(pack.pack.version))
+        await self.store.set_meta("canon_sha256", digest)
+        await self.store.set_meta("canon_meta", pack.pack.model_dump_json())
+        self.canon_meta = pack.pack
+        log.info("canon pack %s v%d applied: %s", pack.pack.name, pack.pack.version, report.summary())
+        return report
+
+    @property
+    def canon_version(self) -> int:
+        return self.canon_meta.version
+
+    # -- views -------------------------------------------------------------------------------
+    def _scope(self, scope: str) -> _Scope:
+        sc = self._scopes.get(scope)
+        if sc is None:
+            sc = self._scopes[scope] = _Scope(())
+        return sc
+
+    def index_for(self, guild_id: int | None) -> LayeredIndex:
+        ix = self._layered.get(guild_id)
+        if ix is None:
+            canon = self._scopes[CANON]
+            if guild_id is None or guild_scope(guild_id) not in self._scopes:
+                ix = LayeredIndex([(canon.index, frozenset())])
+            else:
+                g = self._scopes[guild_scope(guild_id)]
+                ix = LayeredIndex([(g.index, frozenset()), (canon.index, frozenset(g.docs))])
+            self._layered[guild_id] = ix
+        return ix
+
+    def get(self, slug: str, guild_id: int | None = None) -> Entry | None:
+        """The entry a guild sees under ``slug`` (its override, else the canon), regardless of policy."""
+        if guild_id is not None:
+            g = self._scopes.get(guild_scope(guild_id))
+            if g is not None and slug in g.docs:
+                doc = g.docs[slug]
+                return _parse(doc) if doc is not None else None
+        doc = self._scopes[CANON].docs.get(slug)
+        return _parse(doc) if doc else None
+
+    def entries(self, guild_id: int | None = None) -> list[Entry]:
+        ix = self.index_for(guild_id)
+        out = []
+        for index, exclude in ix.layers:
+            for slug in index.slugs:
+                if slug not in exclude:
+                    entry = self.get(slug, guild_id)
+                    if entry is not None:
+                        out.append(entry)
+        return out
+
+    def render(
+        self, entry: Entry, policy: Policy, guild_id: int | None = None, reached_at: int | None = None
+    ) -> EntryView | None:
+        ix = self.index_for(guild_id)
+
+        def targets(slug: str) -> tuple[str, int] | None:
+            rec = ix.find(slug)
+            return (rec[1], rec[3]) if rec else None
+
+        return render_entry(entry, policy, reached_at=reached_at, targets=targets)
+
+    def ask(
+        self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
+    ) -> Answer:
+        result = self.index_for(guild_id).lookup(query, policy, kinds)
+        view = None
+        if result.match is not None:
+            entry = self.get(result.match.slug, guild_id)
+            if entry is not None:
+                view = self.render(entry, policy, guild_id, reached_at=result.match.episode)
+        return Answer(query, policy, result, view)
+
+    def complete(
+        self,
+        text: str,
+        policy: Policy,
+        guild_id: int | None = None,
+        kinds: Iterable[Kind] | None = None,
+        limit: int = 25,
+    ) -> list[Candidate]:
+        return self.index_for(guild_id).complete(text, policy, kinds, limit)
+
+    def episode(self, number: int, policy: Policy, guild_id: int | None = None) -> EntryView | None:
+        for entry in self._episode_entries(guild_id):
+            if entry.episode is not None and entry.episode.number == number:
+                return self.render(entry, policy, guild_id)
+        return None
+
+    def _episode_entries(self, guild_id: int | None) -> list[Entry]:
+        ix = self.index_for(guild_id)
+        out = []
+        for index, exclude in ix.layers:
+            for e, slug in enumerate(index.slugs):
+                if slug not in exclude and index.record(e)[2] is Kind.EPISODE:
+                    entry = self.get(slug, guild_id)
+                    if entry is not None:
+                        out.append(entry)
+        return out
+
+    def roster(self, group_slug: str, policy: Policy, guild_id: int | None = None) -> Roster | None:
+        """The members of a group (e.g. the Immortal Nine), each with their status, gated."""
+        group = self.get(group_slug, guild_id)
+        if group is None:
+            return None
+        group_view = self.render(group, policy, guild_id)
+        if group_view is None:
+            return None
+        ix = self.index_for(guild_id)
+        members: dict[str, int] = {}
+        for index, exclude in ix.layers:
+            scope = next(s for s in self._scopes.values() if s.index is index)
+            for target, pairs in scope.member_of.items():
+                if target != group_slug:
+                    continue
+                for slug, ep in pairs:
+                    if slug not in exclude:
+                        members.setdefault(slug, ep)
+        lines: list[RosterLine] = []
+        hidden = 0
+        for slug, ep in members.items():
+            entry = self.get(slug, guild_id)
+            if entry is None:
+                continue
+            gate = max(ep, entry.introduced)
+            if gate > policy.episode and policy.mode is not Mode.SHOW:
+                hidden += 1
+                continue
+            view = self.render(entry, policy, guild_id)
+            if view is None:
+                hidden += 1
+                continue
+            status = view.status.text if view.status else None
+            if policy.mode is Mode.HIDE and view.status is None and entry.status is not None:
+                hidden += 1
+            lines.append(RosterLine(slug, view.title, status, bool(view.status and view.status.spoiler)))
+        lines.sort(key=lambda ln: ln.name.casefold())
+        return Roster(group_view, lines, hidden)
+
+    async def search_text(
+        self, text: str, policy: Policy, guild_id: int | None = None, limit: int = 50
+    ) -> SearchResults:
+        """Full-text search over names, summaries, facts and attributes the viewer may see."""
+        words = re.findall(r"\w+", text)
+        out = SearchResults(query=text)
+        if not words:
+            return out
+        match = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
+        scopes = [CANON] + ([guild_scope(guild_id)] if guild_id is not None else [])
+        ix = self.index_for(guild_id)
+        g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        bound = 10**6 if policy.mode is Mode.SHOW else policy.episode
+        seen: set[tuple[str, str]] = set()
+        for hit in await self.store.search_text(match, scopes):
+            if hit.scope == CANON and g is not None and hit.slug in g.docs:
+                continue  # shadowed by this guild's override or removal
+            rec = ix.find(hit.slug)
+            if rec is None:
+                continue
+            slug, name, kind, introduced = rec
+            if introduced > bound or hit.episode > bound:
+                out.hidden += 1
+                continue
+            key = (slug, hit.snippet)
+            if key in seen:
+                continue
+            seen.add(key)
+            if len(out.hits) < limit:
+                out.hits.append(SearchHit(slug, name, kind, hit.snippet, hit.episode))
+        return out
+
+    # -- policy ------------------------------------------------------------------------------
+    def policy(
+        self,
+        guild_id: int | None,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+        private: bool = False,
+    ) -> Policy:
+        server = self._guild_settings.get(guild_id) if guild_id is not None else None
+        channel = None
+        if channel_id is not None:
+            ch = self._channel_settings.get(channel_id)
+            channel = ch[1] if ch else None
+        progress = self._progress.get(user_id) if user_id is not None else None
+        return resolve_policy(server=server, channel=channel, user_progress=progress, private=private)
+
+    def server_setting(self, guild_id: int) -> Setting:
+        return self._guild_settings.get(guild_id, Setting())
+
+    def channel_overrides(self, guild_id: int) -> dict[int, Setting]:
+        return {cid: s for cid, (gid, s) in self._channel_settings.items() if gid == guild_id}
+
+    async def set_policy(
+        self,
+        guild_id: int,
+        *,
+        channel_id: int | None = None,
+        episode: int | None = None,
+        mode: Mode | None = None,
+    ) -> Setting:
+        """Set the server's (or one channel's) episode and/or mode, keeping the other part."""
+        if episode is not None and not 0 <= episode <= MAX_EPISODE:
+            raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}.")
+        if channel_id is None:
+            old = self._guild_settings.get(guild_id, Setting())
+            new = Setting(episode if episode is not None else old.episode, mode or old.mode)
+            await self.store.save_guild_setting(guild_id, new)
+            self._guild_settings[guild_id] = new
+        else:
+            old = self._channel_settings.get(channel_id, (guild_id, Setting()))[1]
+            new = Setting(episode if episode is not None else old.episode, mode or old.mode)
+            await self.store.save_channel_setting(guild_id, channel_id, new)
+            self._channel_settings[channel_id] = (guild_id, new)
+        return new
+
+    async def reset_channel(self, guild_id: int, channel_id: int) -> bool:
+        existed = channel_id in self._channel_settings
+        await self.store.save_channel_setting(guild_id, channel_id, None)
+        self._channel_settings.pop(channel_id, None)
+        return existed
+
+    def progress(self, user_id: int) -> int | None:
+        return self._progress.get(user_id)
+
+    async def set_progress(self, user_id: int, episode: int | None) -> None:
+        if episode is not None and not 0 <= episode <= MAX_EPISODE:
+            raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}.")
+        await self.store.save_progress(user_id, episode)
+        if episode is None:
+            self._progress.pop(user_id, None)
+        else:
+            self._progress[user_id] = episode
+
+    # -- writes ------------------------------------------------------------------------------
+    @staticmethod
+    def scope_of(guild_id: int | None) -> str:
+        return CANON if guild_id is None else guild_scope(guild_id)
+
+    def _known_slugs(self, guild_id: int | None) -> set[str]:
+        ix = self.index_for(guild_id)
+        return {s for index, exclude in ix.layers for s in index.slugs if s not in exclude}
+
+    async def _commit(self, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()) -> None:
+        purge = list(purge)
+        await self.store.write(scope, changes, author, purge=purge)
+        self._scopes[scope] = _Scope(await self.store.load_scope(scope))
+        if scope == CANON:
+            self._layered.clear()
+        else:
+            self._layered.pop(int(scope.split(":", 1)[1]), None)
+
+    async def _import(self, scope: str, pack: Pack, author: str, replace: bool = False) -> ImportReport:
+        current = self._scope(scope).docs
+        created, updated, unchanged, changes = [], [], [], []
+        for entry in pack.entries:
+            doc = current.get(entry.slug)
+            if doc is not None and _parse(doc) == entry:
+                unchanged.append(entry.slug)
+                continue
+            (updated if entry.slug in current else created).append(entry.slug)
+            changes.append(Change(entry.slug, entry, "import" if scope != CANON else "canon pack"))
+        purge: list[str] = []
+        if replace:
+            keep = {e.slug for e in pack.entries}
+            purge = [slug for slug in current if slug not in keep]
+        if changes or purge:
+            await self._commit(scope, changes, author, purge)
+        return ImportReport(created, updated, unchanged)
+
+    async def import_pack(
+        self, data: str | bytes, *, guild_id: int | None, author: str, filename: str = "pack.yaml"
+    ) -> ImportReport:
+        """Validate and import a pack into a guild's scope (or the canon): all or nothing."""
+        known = self._known_slugs(guild_id) if guild_id is not None else set()
+        pack = validate(parse_text(data, name=filename), known_slugs=known)
+        return await self._import(self.scope_of(guild_id), pack, author)
+
+    def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
+        scope = self._scope(self.scope_of(guild_id))
+        entries = [_parse(doc) for doc in scope.docs.values() if doc is not None]
+        entries.sort(key=lambda e: (e.kind.value, e.slug))
+        if guild_id is None:
+            meta = self.canon_meta
+        else:
+            meta = PackMeta(name=f"guild-{guild_id}", title=f"Server lore of guild {guild_id}")
+        return dump_pack(Pack(pack=meta, entries=entries), fmt)
+
+    def _build(self, data: dict[str, Any], guild_id: int | None) -> Entry:
+        try:
+            entry = Entry.model_validate(data)
+        except ValidationError as e:
+            msgs = []
+            for err in e.errors()[:5]:
+                where = ".".join(str(p) for p in err["loc"])
+                msgs.append(f"{where}: {err['msg']}" if where else err["msg"])
+            raise LoreError("That entry is not valid: " + "; ".join(msgs)) from None
+        known = self._known_slugs(guild_id) | {entry.slug}
+        for rel in entry.relations:
+            if rel.target not in known:
+                raise LoreError(f"The relation target {rel.target!r} does not exist.")
+        return entry
+
+    async def save_entry(self, guild_id: int | None, data: dict[str, Any], author: str, action: str) -> int:
+        """Create or replace an entry in a guild's scope (copy-on-write over the canon)."""
+        entry = self._build(data, guild_id)
+        revs = await self._write_one(guild_id, Change(entry.slug, entry, action), author)
+        return revs
+
+    async def _write_one(self, guild_id: int | None, change: Change, author: str) -> int:
+        scope = self.scope_of(guild_id)
+        await self._commit(scope, [change], author)
+        hist = await self.store.history(scope, change.slug)
+        return hist[-1].number
+
+    def _require(self, slug: str, guild_id: int | None) -> Entry:
+        entry = self.get(slug, guild_id)
+        if entry is None:
+            raise LoreError("No such entry.")
+        return entry
+
+    async def add_fact(
+        self, guild_id: int, slug: str, text: str, episode: int, author: str, source: str | None = None
+    ) -> int:
+        entry = self._require(slug, guild_id)
+        fact = Fact(text=text, episode=max(episode, entry.introduced), source=source or f"server {guild_id}")
+        data = entry.model_dump()
+        data["facts"] = [*data["facts"], fact.model_dump()]
+        return await self.save_entry(guild_id, data, author, "add fact")
+
+    async def add_alias(self, guild_id: int, slug: str, alias: str, author: str, episode: int = 0) -> int:
+        entry = self._require(slug, guild_id)
+        new = Alias(name=alias, episode=max(episode, entry.introduced))
+        if any(a.name.casefold() == new.name.casefold() for a in entry.aliases) or (
+            entry.name.casefold() == new.name.casefold()
+        ):
+            raise LoreError("That entry already has this name.")
+        data = entry.model_dump()
+        data["aliases"] = [*data["aliases"], new.model_dump()]
+        return await self.save_entry(guild_id, data, author, "add alias")
+
+    async def remove_entry(self, guild_id: int, slug: str, author: str) -> int:
+        self._require(slug, guild_id)
+        return await self._write_one(guild_id, Change(slug, None, "remove"), author)
+
+    async def history(self, guild_id: int | None, slug: str) -> tuple[str, list[RevisionInfo]]:
+        """(scope, revisions) of an entry: the guild's own history, else the canon's."""
+        scope = self.scope_of(guild_id)
+        revs = await self.store.history(scope, slug)
+        if not revs and guild_id is not None:
+            return CANON, await self.store.history(CANON, slug)
+        return scope, revs
+
+    async def revert(self, guild_id: int | None, slug: str, number: int, author: str) -> int:
+        scope = self.scope_of(guild_id)
+        exists, doc = await self.store.revision_doc(scope, slug, number)
+        if not exists:
+            raise LoreError(f"This server has no revision {number} of that entry.")
+        entry = _parse(doc) if doc is not None else None
+        return await self._write_one(guild_id, Change(slug, entry, f"revert to {number}"), author)
+
+
+__all__ = [
+    "Answer",
+    "LoreError",
+    "LoreService",
+    "PackError",
+    "Roster",
+    "RosterLine",
+    "SearchHit",
+    "SearchResults",
+]

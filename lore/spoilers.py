@@ -1,0 +1,88 @@
+"""Spoiler policy: what a viewer has watched (episode) and how later material is shown (mode)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lore.model import MAX_EPISODE
+
+
+class Mode(StrEnum):
+    HIDE = "hide"  # later material is left out; the reply counts what was held back
+    TAG = "tag"  # later material is wrapped in ||spoiler|| tags where Discord renders them
+    SHOW = "show"  # everything is shown plainly
+
+
+class PolicySource(StrEnum):
+    USER = "your progress"
+    CHANNEL = "channel"
+    SERVER = "server"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    episode: int = 0
+    mode: Mode = Mode.TAG
+    source: PolicySource = PolicySource.DEFAULT
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.episode <= MAX_EPISODE:
+            raise ValueError(f"episode must be between 0 and {MAX_EPISODE}")
+
+    def reveals(self, episode: int) -> bool:
+        """True when something revealed at ``episode`` may be shown plainly."""
+        return episode <= self.episode or self.mode is Mode.SHOW
+
+    def footer(self) -> str:
+        return f"Spoilers: up to episode {self.episode} · {self.mode.value}"
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A stored, possibly partial, setting: a channel override may set only the mode."""
+
+    episode: int | None = None
+    mode: Mode | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.episode is None and self.mode is None
+
+
+def resolve_policy(
+    *,
+    server: Setting | None = None,
+    channel: Setting | None = None,
+    user_progress: int | None = None,
+    private: bool = False,
+) -> Policy:
+    """The policy in force: a user's own progress for private replies; else the channel's
+    override; else the server's setting; else the default (episode 0, mode ``tag``).
+
+    Episode and mode resolve independently, so a channel may override only one of them. A
+    private reply takes its episode from the user's progress (when set) and keeps the mode in
+    force where it was asked.
+    """
+    episode, ep_source = DEFAULT_POLICY.episode, PolicySource.DEFAULT
+    mode, mode_source = DEFAULT_POLICY.mode, PolicySource.DEFAULT
+    for setting, source in ((server, PolicySource.SERVER), (channel, PolicySource.CHANNEL)):
+        if setting is None:
+            continue
+        if setting.episode is not None:
+            episode, ep_source = setting.episode, source
+        if setting.mode is not None:
+            mode, mode_source = setting.mode, source
+    if private and user_progress is not None:
+        episode, ep_source = user_progress, PolicySource.USER
+    source = ep_source if ep_source is not PolicySource.DEFAULT else mode_source
+    return Policy(episode=episode, mode=mode, source=source)
+
+
+def spoiler(text: str) -> str:
+    """Wrap ``text`` in Discord spoiler tags, escaping any ``|`` so the span cannot be broken."""
+    return "||" + text.replace("\\", "\\\\").replace("|", "\\|") + "||"

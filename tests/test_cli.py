@@ -1,0 +1,79 @@
+"""The lorebot CLI: ask (text and JSON), import/export, db upgrade, run without a token."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import MINI_PACK
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """A database pre-filled from the mini pack (imported as canon through the CLI itself)."""
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("LOREBOT_DB", str(path))
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    return path
+
+
+def test_import_ask_json(db, capsys):
+    assert main(["import", str(MINI_PACK)]) == 0
+    capsys.readouterr()
+    assert main(["ask", "naomi ortman", "--json", "--episode", "3", "--mode", "hide"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"query", "match", "candidates", "ambiguous", "hidden"}
+    assert out["match"]["slug"] == "naomi-orthmann" and out["match"]["name"] == "Naomi Orthmann"
+    assert out["hidden"] >= 1 and not out["ambiguous"]
+    assert all(f["episode"] <= 3 for f in out["match"]["facts"])
+
+
+def test_ask_no_match_is_still_exit_zero(db, capsys):
+    main(["import", str(MINI_PACK)])
+    capsys.readouterr()
+    assert main(["ask", "zzzz qqqq", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["match"] is None
+
+
+def test_ask_bad_arguments_exit_2(db):
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "x", "--episode", "14"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "x", "--mode", "loud"])
+    assert exc.value.code == 2
+
+
+def test_bad_import_lists_errors_and_exits_1(db, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entries:\n  - {slug: Bad Slug, kind: nope, name: x}\n", encoding="utf-8")
+    assert main(["import", str(bad), "--guild", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "nothing changed" in err
+    assert "entries[0].slug:" in err and "entries[0].kind:" in err
+
+
+def test_export_and_db_upgrade(db, tmp_path, capsys):
+    main(["import", str(MINI_PACK)])
+    out = tmp_path / "canon.json"
+    assert main(["export", "--format", "json", "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["entries"]
+    capsys.readouterr()
+    assert main(["db", "upgrade"]) == 0
+    assert "Schema version" in capsys.readouterr().out
+
+
+def test_run_without_token_says_what_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["LOREBOT_DB"] = str(tmp_path / "x.sqlite3")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert "DISCORD_TOKEN" in proc.stderr and ".env.example" in proc.stderr
+    assert "lorebot console" in proc.stderr

@@ -1,0 +1,94 @@
+"""Lore packs: validation with every error listed, all-or-nothing import, round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from lore.packs import PackError, parse_text, validate
+from tests.conftest import MINI_PACK
+
+GOOD_ENTRY = {"slug": "new-one", "kind": "concept", "name": "New One", "summary": "A thing."}
+
+
+def _mini() -> dict:
+    return yaml.safe_load(MINI_PACK.read_text(encoding="utf-8"))
+
+
+def test_mini_pack_is_valid():
+    pack = validate(_mini())
+    assert len(pack.entries) > 5
+
+
+def test_every_error_is_listed_with_path_and_reason():
+    data = _mini()
+    data["entries"][1]["facts"][0]["episode"] = 14
+    data["entries"][2]["kind"] = "starship"
+    data["entries"][0]["relations"][0]["target"] = "nowhere"
+    del data["entries"][3]["name"]
+    with pytest.raises(PackError) as exc:
+        validate(data)
+    errors = exc.value.errors
+    assert "entries[1].facts[0].episode: must be between 0 and 13" in errors
+    assert any(e.startswith("entries[2].kind:") for e in errors)
+    assert "entries[3].name: is required" in errors
+    assert len(errors) == 3  # cross-checks run only once the shape is right
+
+
+def test_cross_checks_are_listed_together():
+    data = _mini()
+    data["entries"][0]["relations"][0]["target"] = "nowhere"
+    data["entries"].append(dict(data["entries"][1]))  # duplicate slug (and names)
+    data["entries"][5]["aliases"] = [{"name": "Rouge"}]  # claimed by rouge-redstar already
+    with pytest.raises(PackError) as exc:
+        validate(data)
+    errors = exc.value.errors
+    assert "entries[0].relations[0].target: no entry with slug 'nowhere'" in errors
+    assert any(e.startswith(f"entries[{len(data['entries']) - 1}].slug: duplicate") for e in errors)
+    assert any(e.startswith("entries[5].aliases[0]:") and "rouge" in e for e in errors)
+
+
+def test_shared_alias_is_allowed():
+    validate(_mini())  # "Junghardt" is on two entries, marked shared on both
+
+
+def test_bad_syntax_reports_a_location():
+    with pytest.raises(PackError) as exc:
+        parse_text("entries: [\n  - {slug: a", name="x.yaml")
+    assert exc.value.errors[0].startswith("(file): invalid YAML at line")
+    with pytest.raises(PackError) as exc:
+        parse_text(b'{"entries": [}', name="x.json")
+    assert "invalid JSON" in exc.value.errors[0]
+    with pytest.raises(PackError):
+        validate(["not", "a", "mapping"])
+
+
+async def test_invalid_import_changes_nothing(mini):
+    before = mini.export(None)
+    bad = _mini()
+    bad["entries"][0]["summary"] = "Changed!"  # a valid change ...
+    bad["entries"][4]["facts"] = [{"text": "x", "episode": 99, "source": "test"}]  # ... next to an invalid one
+    with pytest.raises(PackError):
+        await mini.import_pack(yaml.safe_dump(bad), guild_id=None, author="t")
+    assert mini.export(None) == before
+    with pytest.raises(PackError):
+        await mini.import_pack(yaml.safe_dump(bad), guild_id=42, author="t")
+    assert mini.export(42).count("slug:") == 0
+    async with mini.store.db.execute("SELECT COUNT(*) FROM revisions WHERE scope != 'canon'") as cur:
+        assert (await cur.fetchone())[0] == 0
+
+
+async def test_import_is_idempotent_and_export_round_trips(mini):
+    pack = {"pack": {"name": "server"}, "entries": [GOOD_ENTRY]}
+    first = await mini.import_pack(json.dumps(pack), guild_id=7, author="t", filename="p.json")
+    assert first.created == ["new-one"]
+    again = await mini.import_pack(json.dumps(pack), guild_id=7, author="t", filename="p.json")
+    assert not again.changed and again.unchanged == ["new-one"]
+    for fmt in ("yaml", "json"):
+        exported = mini.export(7, fmt)
+        report = await mini.import_pack(exported, guild_id=7, author="t", filename=f"x.{fmt}")
+        assert not report.changed
+    canon = mini.export(None)
+    assert not (await mini.import_pack(canon, guild_id=None, author="t")).changed

@@ -1,0 +1,107 @@
+"""Name search: typos, aliases, partial and swapped names, ambiguity, spoiler-aware candidates."""
+
+from __future__ import annotations
+
+import pytest
+
+from lore.model import Kind
+from lore.spoilers import Mode, Policy
+
+LATE = Policy(13, Mode.SHOW)
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("naomi ortman", "naomi-orthmann"),  # typo
+        ("orthmann", "naomi-orthmann"),  # partial
+        ("orthmann naomi", "naomi-orthmann"),  # swapped words
+        ("Nami", "naomi-orthmann"),  # the seed's misspelling, kept as an alias
+        ("ナオミ・オルトマン", "naomi-orthmann"),  # Japanese
+        ("なおみ おるとまん", "naomi-orthmann"),  # hiragana for katakana
+        ("ＮＡＯＭＩ", "naomi-orthmann"),  # full-width
+        ("verde", "phantom-verde"),  # one word of the name
+        ("okhrona", "ochrona"),  # typo
+        ("Rogue", "rouge-redstar"),  # a common misspelling
+        ("rouge-redstar", "rouge-redstar"),  # slug (autocomplete value)
+        ("  ROUGE!! ", "rouge-redstar"),  # case, punctuation, spacing
+    ],
+)
+def test_lookups_resolve(mini, query, slug):
+    answer = mini.ask(query, LATE)
+    assert answer.view is not None, answer.result
+    assert answer.view.slug == slug
+
+
+def test_ambiguous_surname_asks_instead_of_guessing(mini):
+    answer = mini.ask("junghardt", LATE)
+    assert answer.view is None
+    assert answer.result.ambiguous
+    assert {c.slug for c in answer.result.candidates} == {"roy-junghardt", "gene-junghardt"}
+
+
+def test_nonsense_gives_no_match_but_visible_suggestions(mini):
+    policy = Policy(0, Mode.HIDE)
+    answer = mini.ask("qwxzv plork", policy)
+    assert answer.view is None and not answer.result.ambiguous
+    assert answer.result.candidates, "closest suggestions are offered"
+    for cand in answer.result.candidates:
+        assert mini.get(cand.slug).introduced <= 0
+
+
+def test_kind_filter(mini):
+    assert mini.ask("aletheia", LATE, kinds=[Kind.CHARACTER]).view is None
+    assert mini.ask("aletheia", LATE, kinds=[Kind.FACTION]).view.slug == "aletheia"
+
+
+def test_hidden_entry_gets_exactly_the_nonsense_reply(mini):
+    """Under hide an entry introduced later does not exist: asking for it by name is no different
+    from asking for a name that exists nowhere."""
+    policy = Policy(3, Mode.HIDE)
+    by_name = mini.ask("Jet Black Noir", policy).to_json()
+    assert by_name["match"] is None
+    assert "jet-black-noir" not in str(by_name)
+    assert all(c["slug"] != "jet-black-noir" for c in by_name["candidates"])
+
+
+def test_tag_mode_exact_name_reaches_a_masked_entry(mini):
+    answer = mini.ask("jet black noir", Policy(3, Mode.TAG))
+    view = answer.view
+    assert view is not None and view.masked
+    assert view.title == "Spoiler: episode 8"
+    assert "Noir" not in view.title and view.slug is None
+    assert view.name == "||Jet Black Noir||"
+    assert all(f.text.startswith("||") for f in view.facts + view.relations)
+
+
+def test_tag_mode_fuzzy_guess_does_not_reach_a_later_entry(mini):
+    answer = mini.ask("jet blak noar", Policy(3, Mode.TAG))
+    assert answer.view is None
+    assert all(c.slug != "jet-black-noir" for c in answer.result.candidates)
+
+
+def test_alias_revealed_later_is_masked_under_tag_and_absent_under_hide(mini):
+    # "Divine Facilitator" is Naomi's title from episode 7: linking it to her is the reveal.
+    tagged = mini.ask("divine facilitator", Policy(5, Mode.TAG)).view
+    assert tagged is not None and tagged.masked and "Naomi" not in tagged.title
+    assert mini.ask("divine facilitator", Policy(5, Mode.HIDE)).view is None
+    assert mini.ask("divine facilitator", Policy(7, Mode.HIDE)).view.slug == "naomi-orthmann"
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("episode", [0, 2, 3, 7, 13])
+@pytest.mark.parametrize("prefix", ["", "j", "ju", "jet", "d", "div", "ph", "g", "a", "n"])
+def test_autocomplete_never_offers_what_the_policy_hides(mini, mode, episode, prefix):
+    policy = Policy(episode, mode)
+    for cand in mini.complete(prefix, policy):
+        entry = mini.get(cand.slug)
+        if mode is not Mode.SHOW:
+            assert entry.introduced <= episode
+            assert cand.episode <= episode, (cand, policy)
+
+
+def test_autocomplete_prefix_and_word_prefix(mini):
+    labels = [c.name for c in mini.complete("verd", LATE)]
+    assert labels[0] == "Phantom Verde"
+    assert len(mini.complete("", LATE, limit=25)) <= 25
+    assert [c.slug for c in mini.complete("ro", Policy(0, Mode.HIDE))] == ["rouge-redstar"]
