@@ -149,8 +149,7 @@ def _entry_errors(i: int, entry: Entry, known: set[str], source_ids: set[str]) -
         for j, item in enumerate(getattr(entry, group)):
             if item.episode < entry.introduced and group != "aliases":
                 errors.append(
-                    f"{base}.{group}[{j}].episode: revealed before the entry is introduced "
-                    f"(episode {entry.introduced})"
+                    f"{base}.{group}[{j}].episode: revealed before the entry is introduced (episode {entry.introduced})"
                 )
             src = getattr(item, "source", None)
             if src and source_ids and src not in source_ids and "://" not in src:

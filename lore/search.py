@@ -204,9 +204,7 @@ class NameIndex:
         """(key, score) pairs for keys visible at ``bound``, best first."""
         if len(self.keys) <= BRUTE_FORCE_LIMIT:
             choices, idx = self.visible_keys(bound, kinds)
-            hits = process.extract(
-                q, choices, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=cutoff
-            )
+            hits = process.extract(q, choices, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=cutoff)
             out = [(idx[i], score) for _, score, i in hits]
             if exclude:
                 out = [(k, s) for k, s in out if self.slugs[self.key_entry[k]] not in exclude]

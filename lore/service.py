@@ -466,6 +466,10 @@ class LoreService:
             meta = PackMeta(name=f"guild-{guild_id}", title=f"Server lore of guild {guild_id}")
         return dump_pack(Pack(pack=meta, entries=entries), fmt)
 
+    def own_entry_count(self, guild_id: int | None) -> int:
+        """How many entries the scope itself holds (a guild's own entries and overrides)."""
+        return sum(1 for doc in self._scope(self.scope_of(guild_id)).docs.values() if doc is not None)
+
     def _build(self, data: dict[str, Any], guild_id: int | None) -> Entry:
         try:
             entry = Entry.model_validate(data)

@@ -187,8 +187,7 @@ class Store:
         current = await self.schema_version()
         if current > SCHEMA_VERSION:
             raise StoreError(
-                f"the database schema is version {current}, newer than this lorebot ({SCHEMA_VERSION}); "
-                "upgrade lorebot"
+                f"the database schema is version {current}, newer than this lorebot ({SCHEMA_VERSION}); upgrade lorebot"
             )
         applied = 0
         for version in range(current + 1, SCHEMA_VERSION + 1):
@@ -221,8 +220,7 @@ class Store:
     async def set_meta(self, key: str, value: str) -> None:
         async with self.transaction():
             await self.db.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
@@ -238,9 +236,7 @@ class Store:
         async with self.db.execute("SELECT DISTINCT scope FROM entries WHERE scope != ?", (CANON,)) as cur:
             return [row[0] async for row in cur]
 
-    async def write(
-        self, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()
-    ) -> dict[str, int]:
+    async def write(self, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()) -> dict[str, int]:
         """Apply ``changes`` to ``scope`` in one transaction; returns slug -> new revision number.
 
         ``purge`` deletes entries outright, history included (a canon upgrade dropping an entry).
@@ -359,4 +355,3 @@ class Store:
                     "updated_at = excluded.updated_at",
                     (user_id, episode, time.time()),
                 )
-

@@ -1,0 +1,160 @@
+"""The bot: a ``commands.Bot`` whose ``setup_hook`` opens the lore store and loads the cogs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.replies import send
+from bot.settings import Settings
+from lore import __version__
+from lore.packs import CANON_PACK_PATH, PackError
+from lore.service import LoreError, LoreService
+
+log = logging.getLogger("lorebot")
+
+EXTENSIONS: tuple[str, ...] = (
+    "bot.cogs.lookup",
+    "bot.cogs.progress",
+    "bot.cogs.info",
+    "bot.cogs.spoilers",
+    "bot.cogs.lore_admin",
+)
+
+
+class AdminOnly(app_commands.CheckFailure):
+    """Raised when a member without Manage Server reaches an admin command."""
+
+
+class LoreTree(app_commands.CommandTree):
+    """One error handler for every command: a short ephemeral sentence; the traceback to the log."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        original = getattr(error, "original", error)
+        if isinstance(error, AdminOnly | app_commands.MissingPermissions):
+            message = "You need the **Manage Server** permission to use this command."
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            message = "This command only works in a server."
+        elif isinstance(error, app_commands.CommandOnCooldown):
+            message = f"Slow down a little: try again in {error.retry_after:.0f} s."
+        elif isinstance(original, LoreError):
+            message = str(original)
+        elif isinstance(original, PackError):
+            message = "That lore pack is not valid: " + "; ".join(original.errors[:5])
+        elif isinstance(error, app_commands.TransformerError):
+            message = "One of the options has a value I cannot use."
+        elif isinstance(error, app_commands.CheckFailure):
+            message = "You cannot use this command here."
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "command /%s failed (options %s)",
+                command,
+                json.dumps(interaction.data.get("options", []) if interaction.data else [], default=str)[:500],
+                exc_info=original,
+            )
+            message = "Something went wrong while answering. The error was logged; please try again."
+        await send(interaction, message, ephemeral=True)
+
+
+class LoreBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        db_path: str | Path,
+        canon_pack: Path | None = CANON_PACK_PATH,
+        dev_guild: int | None = None,
+        owner_ids: set[int] | None = None,
+        auto_sync: bool = True,
+    ):
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and roles of the servers we are in: not privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=LoreTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            owner_ids=owner_ids or None,
+        )
+        self.db_path = db_path
+        self.canon_pack = canon_pack
+        self.dev_guild = dev_guild
+        self.auto_sync = auto_sync
+        self.version = __version__
+        self._lore: LoreService | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:
+        return cls(
+            db_path=settings.lorebot_db,
+            dev_guild=settings.lorebot_dev_guild,
+            owner_ids=set(settings.lorebot_owner_ids),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    @property
+    def lore(self) -> LoreService:
+        if self._lore is None:
+            raise RuntimeError("the lore store is not open yet")
+        return self._lore
+
+    async def setup_hook(self) -> None:
+        self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack)
+        for ext in EXTENSIONS:
+            try:
+                await self.load_extension(ext)
+            except commands.ExtensionError:
+                log.exception("failed to load extension %s", ext)
+        if self.auto_sync:
+            await self.sync_if_changed(self.dev_guild)
+
+    # -- command sync ------------------------------------------------------------------------
+    def _tree_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
+        return [cmd.to_dict(self.tree) for cmd in self.tree.get_commands(guild=guild)]
+
+    def tree_hash(self, guild_id: int | None = None) -> str:
+        guild = discord.Object(guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = json.dumps(self._tree_payload(guild), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    async def sync_commands(self, guild_id: int | None = None) -> int:
+        """Register the command tree now (to one server, or globally) and remember its hash."""
+        digest = self.tree_hash(guild_id)
+        guild = discord.Object(guild_id) if guild_id is not None else None
+        synced = await self.tree.sync(guild=guild)
+        await self.lore.store.set_meta(self._hash_key(guild_id), digest)
+        log.info("synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
+        return len(synced)
+
+    async def sync_if_changed(self, guild_id: int | None = None) -> bool:
+        """Sync only when the tree differs from the last one synced (Discord rate-limits syncs)."""
+        if await self.lore.store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
+            log.info("command tree unchanged since the last sync; not syncing")
+            return False
+        await self.sync_commands(guild_id)
+        return True
+
+    @staticmethod
+    def _hash_key(guild_id: int | None) -> str:
+        return f"command_hash:{guild_id if guild_id is not None else 'global'}"
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d server(s)", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._lore is not None:
+                lore, self._lore = self._lore, None
+                await lore.close()
+                log.info("lore database closed")

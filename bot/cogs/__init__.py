@@ -1,0 +1,1 @@
+"""Command groups, one extension per area users see."""

@@ -1,0 +1,78 @@
+"""/help and /about."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds, limits
+from bot.replies import lore_of, policy_for, send
+
+SERIES_SLUG = "metallic-rouge"
+SOURCE_NOTE = (
+    "Lore is written in our own words from a published review, a Fiction Horizon article, the show's "
+    "Japanese subtitles and episode recaps; every fact records its source and the episode that reveals it."
+)
+
+
+def _walk(commands_: list[app_commands.Command | app_commands.Group], prefix: str = "") -> list[tuple[str, str]]:
+    out = []
+    for cmd in sorted(commands_, key=lambda c: c.name):
+        if isinstance(cmd, app_commands.Group):
+            out.extend(_walk(list(cmd.commands), f"{prefix}{cmd.name} "))
+        else:
+            out.append((f"/{prefix}{cmd.name}", cmd.description))
+    return out
+
+
+class Info(commands.Cog):
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+
+    @app_commands.command(name="help", description="Every command, and the spoiler policy in this channel")
+    async def help(self, interaction: discord.Interaction) -> None:
+        bot = lore_of(interaction)
+        policy = policy_for(interaction)
+        rows = _walk(bot.tree.get_commands())
+        public = [r for r in rows if not r[0].startswith(("/spoilers", "/lore-admin"))]
+        admin = [r for r in rows if r[0].startswith(("/spoilers", "/lore-admin"))]
+        embed = discord.Embed(
+            title="Metallic Rouge lore bot",
+            colour=embeds.KIND_COLOURS[embeds.Kind.SERIES],
+            description=(
+                f"**Spoilers here:** up to episode {policy.episode} · {policy.mode.value} ({policy.source.value}).\n"
+                "Names accept typos, aliases and Japanese. Add `private:True` to a lookup for an answer only you "
+                "see, gated by your `/progress`."
+            ),
+        )
+        for title, group in (("Commands", public), ("Server managers (Manage Server)", admin)):
+            lines = [f"`{name}` — {desc}" for name, desc in group]
+            for i, block in enumerate(limits.pack_lines(lines, limits.FIELD_VALUE)):
+                embed.add_field(name=title if i == 0 else f"{title} (cont.)", value=block, inline=False)
+        embed.set_footer(text=embeds.footer_text(policy))
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    @app_commands.command(name="about", description="About the series and this bot")
+    async def about(self, interaction: discord.Interaction) -> None:
+        bot = lore_of(interaction)
+        lore = bot.lore
+        policy = policy_for(interaction)
+        pages: list[discord.Embed] = []
+        series = lore.get(SERIES_SLUG, interaction.guild_id)
+        view = lore.render(series, policy, interaction.guild_id) if series else None
+        if view is not None:
+            pages = embeds.entry_pages(view)[:1]
+        meta = lore.canon_meta
+        about = discord.Embed(title="About this bot", colour=embeds.NEUTRAL)
+        about.add_field(name="Bot version", value=bot.version, inline=True)
+        about.add_field(name="Lore pack", value=f"{meta.name} v{meta.version}", inline=True)
+        about.add_field(name="Entries", value=str(len(lore.index_for(interaction.guild_id))), inline=True)
+        about.add_field(name="Where the lore comes from", value=SOURCE_NOTE + f" ({len(meta.sources)} sources)")
+        about.set_footer(text=embeds.footer_text(policy))
+        pages.append(about)
+        await send(interaction, embeds=pages, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Info(bot))

@@ -1,0 +1,233 @@
+"""Lookup commands for everyone: /lore, /character, /faction, /concept, /immortal-nine, /episode, /search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import embeds, limits
+from bot.replies import lore_of, policy_for, send
+from bot.views import DidYouMean, Paginator
+from lore.model import MAX_EPISODE, Kind
+from lore.search import Candidate
+from lore.spoilers import Policy
+
+#: Value of the single "no match" autocomplete choice (Discord caches an empty list of choices).
+NO_MATCH = "\u2063no-match"
+IMMORTAL_NINE = "immortal-nine"
+CONCEPT_KINDS = (Kind.CONCEPT, Kind.LOCATION)
+#: A weak match at least this good is offered as "did you mean"; below it, the user gets suggestions.
+DID_YOU_MEAN_FLOOR = 60.0
+PRIVATE_HELP = "Only you see the reply, gated by your own /progress instead of this channel's setting"
+
+
+def choices_for(candidates: Iterable[Candidate], current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices: the shown label resolves to exactly that entry (value = its slug)."""
+    out = [
+        app_commands.Choice(name=limits.shorten(c.label, limits.CHOICE_NAME), value=c.slug)
+        for c in list(candidates)[: limits.CHOICES]
+    ]
+    if not out:
+        label = limits.shorten(f"No match for “{current.strip()}”", limits.CHOICE_NAME) if current.strip() else None
+        out = [app_commands.Choice(name=label or "Nothing to show at this episode", value=NO_MATCH)]
+    return out
+
+
+async def autocomplete_entries(
+    interaction: discord.Interaction, current: str, kinds: Iterable[Kind] | None
+) -> list[app_commands.Choice[str]]:
+    """Spoiler-aware autocomplete under the policy the reply would use (``private`` included)."""
+    private = bool(getattr(interaction.namespace, "private", False))
+    policy = policy_for(interaction, private)
+    lore = lore_of(interaction).lore
+    return choices_for(lore.complete(current, policy, interaction.guild_id, kinds), current)
+
+
+async def reply_pages(interaction: discord.Interaction, pages: list[discord.Embed], *, ephemeral: bool) -> None:
+    if len(pages) <= 1:
+        await send(interaction, embeds=pages, ephemeral=ephemeral)
+        return
+    view = Paginator(pages, interaction.user.id)
+    view.message = await send(interaction, embeds=[pages[0]], view=view, ephemeral=ephemeral)
+
+
+def no_match_message(query: str, suggestions: list[Candidate]) -> str:
+    text = f"I found nothing called “{limits.shorten(query.strip(), 80)}”"
+    if suggestions:
+        names = ", ".join(f"**{c.name}**" for c in suggestions[:5])
+        text += f". Closest: {names}."
+    else:
+        text += "."
+    return text
+
+
+async def answer(
+    interaction: discord.Interaction,
+    query: str,
+    kinds: Iterable[Kind] | None,
+    private: bool,
+    *,
+    restrict: set[str] | None = None,
+) -> None:
+    """Resolve ``query`` and answer: the entry card, a "did you mean" select, or suggestions."""
+    if query == NO_MATCH:
+        await send(interaction, "Type a name, or pick one of the suggestions.", ephemeral=True)
+        return
+    bot = lore_of(interaction)
+    policy = policy_for(interaction, private)
+    guild_id = interaction.guild_id
+    result = bot.lore.ask(query, policy, guild_id, kinds)
+    if restrict is not None and result.view is not None and result.view.slug not in restrict:
+        result.view = None
+    view = result.view
+    if view is not None:
+        await reply_pages(interaction, embeds.entry_pages(view), ephemeral=private)
+        return
+    candidates = [c for c in result.result.candidates if restrict is None or c.slug in restrict]
+    if candidates and (result.result.ambiguous or candidates[0].score >= DID_YOU_MEAN_FLOOR):
+        await did_you_mean(interaction, query, candidates, kinds, private, policy)
+        return
+    await send(interaction, no_match_message(query, candidates), ephemeral=True)
+
+
+async def did_you_mean(
+    interaction: discord.Interaction,
+    query: str,
+    candidates: list[Candidate],
+    kinds: Iterable[Kind] | None,
+    private: bool,
+    policy: Policy,
+) -> None:
+    async def chosen(choice: discord.Interaction, slug: str) -> None:
+        lore = lore_of(choice).lore
+        entry = lore.get(slug, choice.guild_id)
+        view = lore.render(entry, policy, choice.guild_id) if entry else None
+        if view is None:
+            await choice.response.edit_message(content="That entry is no longer available.", view=None, embeds=[])
+            return
+        pages = embeds.entry_pages(view)
+        if len(pages) == 1:
+            await choice.response.edit_message(content=None, embeds=pages, view=None)
+        else:
+            pager = Paginator(pages, choice.user.id)
+            await choice.response.edit_message(content=None, embeds=[pages[0]], view=pager)
+            pager.message = choice.message
+
+    picker = DidYouMean(candidates, interaction.user.id, chosen)
+    text = f"“{limits.shorten(query.strip(), 80)}” could be more than one thing. Did you mean…"
+    picker.message = await send(interaction, text, view=picker, ephemeral=private)
+
+
+class Lookup(commands.Cog):
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+
+    # -- /lore -------------------------------------------------------------------------------
+    @app_commands.command(name="lore", description="Look up anything: characters, factions, concepts, episodes")
+    @app_commands.describe(query="A name, alias or partial name (typos are fine)", private=PRIVATE_HELP)
+    async def lore(self, interaction: discord.Interaction, query: str, private: bool = False) -> None:
+        await answer(interaction, query, None, private)
+
+    @lore.autocomplete("query")
+    async def _lore_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await autocomplete_entries(interaction, current, None)
+
+    # -- /character --------------------------------------------------------------------------
+    @app_commands.command(name="character", description="A character's card: affiliation, status, relations")
+    @app_commands.describe(name="The character's name or alias", private=PRIVATE_HELP)
+    async def character(self, interaction: discord.Interaction, name: str, private: bool = False) -> None:
+        await answer(interaction, name, (Kind.CHARACTER,), private)
+
+    @character.autocomplete("name")
+    async def _character_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
+
+    # -- /faction ----------------------------------------------------------------------------
+    @app_commands.command(name="faction", description="A faction, organisation or species")
+    @app_commands.describe(name="The faction's name", private=PRIVATE_HELP)
+    async def faction(self, interaction: discord.Interaction, name: str, private: bool = False) -> None:
+        await answer(interaction, name, (Kind.FACTION,), private)
+
+    @faction.autocomplete("name")
+    async def _faction_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await autocomplete_entries(interaction, current, (Kind.FACTION,))
+
+    # -- /concept ----------------------------------------------------------------------------
+    @app_commands.command(name="concept", description="A concept or a place of the setting")
+    @app_commands.describe(name="The concept or place", private=PRIVATE_HELP)
+    async def concept(self, interaction: discord.Interaction, name: str, private: bool = False) -> None:
+        await answer(interaction, name, CONCEPT_KINDS, private)
+
+    @concept.autocomplete("name")
+    async def _concept_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await autocomplete_entries(interaction, current, CONCEPT_KINDS)
+
+    # -- /immortal-nine ----------------------------------------------------------------------
+    @app_commands.command(name="immortal-nine", description="The Immortal Nine: the roster, or one member's card")
+    @app_commands.describe(member="One member (leave empty for the roster)", private=PRIVATE_HELP)
+    async def immortal_nine(
+        self, interaction: discord.Interaction, member: str | None = None, private: bool = False
+    ) -> None:
+        lore = lore_of(interaction).lore
+        policy = policy_for(interaction, private)
+        roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
+        if roster is None:
+            await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
+            return
+        if member is None:
+            await reply_pages(interaction, embeds.roster_pages(roster), ephemeral=private)
+            return
+        members = {line.slug for line in roster.members}
+        await answer(interaction, member, (Kind.CHARACTER,), private, restrict=members)
+
+    @immortal_nine.autocomplete("member")
+    async def _nine_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        private = bool(getattr(interaction.namespace, "private", False))
+        policy = policy_for(interaction, private)
+        lore = lore_of(interaction).lore
+        roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
+        members = {line.slug for line in roster.members} if roster else set()
+        cands = [
+            c for c in lore.complete(current, policy, interaction.guild_id, (Kind.CHARACTER,), 200) if c.slug in members
+        ]
+        return choices_for(cands, current)
+
+    # -- /episode ----------------------------------------------------------------------------
+    @app_commands.command(name="episode", description="An episode: title, air date and synopsis")
+    @app_commands.describe(number=f"Episode number, 1 to {MAX_EPISODE}", private=PRIVATE_HELP)
+    async def episode(
+        self,
+        interaction: discord.Interaction,
+        number: app_commands.Range[int, 1, MAX_EPISODE],
+        private: bool = False,
+    ) -> None:
+        lore = lore_of(interaction).lore
+        policy = policy_for(interaction, private)
+        view = lore.episode(number, policy, interaction.guild_id)
+        if view is None:
+            await send(
+                interaction,
+                f"Episode {number} is beyond the spoiler setting here (up to episode {policy.episode}).",
+                ephemeral=True,
+            )
+            return
+        await reply_pages(interaction, embeds.entry_pages(view), ephemeral=private)
+
+    # -- /search -----------------------------------------------------------------------------
+    @app_commands.command(name="search", description="Search the text of all lore (names, summaries, facts)")
+    @app_commands.describe(text="Words to look for", private=PRIVATE_HELP)
+    async def search(
+        self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 100], private: bool = False
+    ) -> None:
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        lore = lore_of(interaction).lore
+        policy = policy_for(interaction, private)
+        results = await lore.search_text(text, policy, interaction.guild_id)
+        await reply_pages(interaction, embeds.search_pages(results, policy), ephemeral=private)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Lookup(bot))

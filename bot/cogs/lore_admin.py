@@ -1,0 +1,312 @@
+"""/lore-admin: a server's own lore — new entries and copy-on-write edits of the canon (Manage Server)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import limits
+from bot.checks import admin_group_check
+from bot.cogs.lookup import NO_MATCH, autocomplete_entries
+from bot.replies import lore_of, send
+from bot.views import Confirm
+from lore.model import MAX_EPISODE, Entry, Kind
+from lore.packs import PackError
+from lore.service import LoreError
+from lore.spoilers import Mode, Policy
+
+log = logging.getLogger(__name__)
+
+EVERYTHING = Policy(MAX_EPISODE, Mode.SHOW)
+MAX_IMPORT_BYTES = 1024 * 1024
+KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in Kind if k is not Kind.SERIES]
+_ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,2}))?\s*$")
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:80].strip("-")
+    return slug or "entry-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def author_of(interaction: discord.Interaction) -> str:
+    return f"{interaction.user} ({interaction.user.id})"
+
+
+def parse_episode(text: str) -> int:
+    text = text.strip() or "0"
+    if not text.isdigit() or not 0 <= int(text) <= MAX_EPISODE:
+        raise LoreError(f"The episode must be a number from 0 to {MAX_EPISODE}; nothing was changed.")
+    return int(text)
+
+
+def parse_aliases(text: str) -> list[dict]:
+    """One alias per line, optionally ``Name @ episode`` for an alias that is itself a reveal."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        m = _ALIAS_LINE.match(line)
+        name, ep = m.group("name").strip(), m.group("ep")
+        episode = int(ep) if ep is not None else 0
+        if episode > MAX_EPISODE:
+            raise LoreError(f"The alias episode must be from 0 to {MAX_EPISODE}; nothing was changed.")
+        out.append({"name": limits.shorten(name, 200), "episode": episode})
+    return out
+
+
+def format_aliases(entry: Entry) -> str:
+    return "\n".join(a.name if a.episode == 0 else f"{a.name} @ {a.episode}" for a in entry.aliases)
+
+
+def resolve_target(interaction: discord.Interaction, name: str) -> Entry:
+    """The entry an admin command acts on: a picked suggestion (slug) or an exact-enough name."""
+    if name == NO_MATCH:
+        raise LoreError("Pick an entry from the suggestions.")
+    lore = lore_of(interaction).lore
+    answer = lore.ask(name, EVERYTHING, interaction.guild_id)
+    if answer.view is None or answer.view.slug is None:
+        if answer.result.ambiguous:
+            raise LoreError("That name matches several entries: pick one from the suggestions.")
+        raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
+    entry = lore.get(answer.view.slug, interaction.guild_id)
+    if entry is None:  # pragma: no cover - the index and documents change together
+        raise LoreError("That entry is no longer available.")
+    return entry
+
+
+class EntryModal(discord.ui.Modal):
+    """Summary, aliases and episode of a new entry, or of an existing one (prefilled)."""
+
+    summary = discord.ui.TextInput(
+        label="Summary (safe before episode 1)", style=discord.TextStyle.paragraph, max_length=2000, required=False
+    )
+    aliases = discord.ui.TextInput(
+        label="Aliases, one per line (Name @ episode)",
+        style=discord.TextStyle.paragraph,
+        max_length=1000,
+        required=False,
+        placeholder="Rogue\nThe Red Gladiator @ 1",
+    )
+    episode = discord.ui.TextInput(label="Introduced in episode (0-13)", max_length=2, default="0")
+
+    def __init__(self, *, kind: Kind, name: str, base: Entry | None):
+        title = f"{'Edit' if base else 'New'} {kind.value}: {name}"
+        super().__init__(title=limits.shorten(title, limits.MODAL_TITLE), timeout=600)
+        self.kind, self.name, self.base = kind, name, base
+        if base is not None:
+            self.summary.default = base.summary[:2000]
+            self.aliases.default = format_aliases(base)[:1000]
+            self.episode.default = str(base.introduced)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        lore = lore_of(interaction).lore
+        introduced = parse_episode(self.episode.value)
+        aliases = parse_aliases(self.aliases.value)
+        for alias in aliases:
+            alias["episode"] = max(alias["episode"], introduced)
+        if self.base is None:
+            slug = slugify(self.name)
+            if lore.get(slug, interaction.guild_id) is not None:
+                raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
+            data = {"slug": slug, "kind": self.kind.value, "name": self.name}
+            action = "add"
+        else:
+            data = self.base.model_dump()
+            action = "edit"
+            for group in ("facts", "attributes", "relations"):
+                for item in data[group]:
+                    item["episode"] = max(item["episode"], introduced)
+        data.update(summary=self.summary.value.strip(), aliases=aliases, introduced=introduced)
+        revision = await lore.save_entry(interaction.guild_id, data, author_of(interaction), action)
+        verb = "Added" if self.base is None else "Updated"
+        await send(
+            interaction,
+            f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced}).",
+            ephemeral=True,
+        )
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if isinstance(error, LoreError):
+            await send(interaction, str(error), ephemeral=True)
+            return
+        log.error("lore-admin form failed", exc_info=error)
+        await send(
+            interaction, "Something went wrong while saving. The error was logged; nothing changed.", ephemeral=True
+        )
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="Edit this server's own lore"):
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await admin_group_check(interaction)
+
+    async def _entry_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await autocomplete_entries(interaction, current, None)
+
+    @app_commands.command(name="add", description="Add an entry to this server's lore (opens a form)")
+    @app_commands.describe(kind="What kind of entry", name="Its name")
+    @app_commands.choices(kind=KIND_CHOICES)
+    async def add(
+        self, interaction: discord.Interaction, kind: app_commands.Choice[str], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        name = name.strip()
+        if lore_of(interaction).lore.get(slugify(name), interaction.guild_id) is not None:
+            raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
+        await interaction.response.send_modal(EntryModal(kind=Kind(kind.value), name=name, base=None))
+
+    @app_commands.command(name="edit", description="Edit an entry for this server (opens a prefilled form)")
+    @app_commands.describe(name="The entry to edit")
+    async def edit(self, interaction: discord.Interaction, name: str) -> None:
+        entry = resolve_target(interaction, name)
+        await interaction.response.send_modal(EntryModal(kind=entry.kind, name=entry.name, base=entry))
+
+    @app_commands.command(name="fact", description="Add a fact to an entry, with the episode that reveals it")
+    @app_commands.describe(name="The entry", text="The fact", episode=f"Episode that reveals it, 0 to {MAX_EPISODE}")
+    async def fact(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        text: app_commands.Range[str, 1, 1000],
+        episode: app_commands.Range[int, 0, MAX_EPISODE],
+    ) -> None:
+        entry = resolve_target(interaction, name)
+        lore = lore_of(interaction).lore
+        revision = await lore.add_fact(interaction.guild_id, entry.slug, text.strip(), episode, author_of(interaction))
+        await send(
+            interaction,
+            f"Added a fact to **{entry.name}** (episode {max(episode, entry.introduced)}, revision {revision}).",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="alias", description="Add another name for an entry")
+    @app_commands.describe(name="The entry", alias="The other name")
+    async def alias(self, interaction: discord.Interaction, name: str, alias: app_commands.Range[str, 1, 100]) -> None:
+        entry = resolve_target(interaction, name)
+        lore = lore_of(interaction).lore
+        revision = await lore.add_alias(interaction.guild_id, entry.slug, alias.strip(), author_of(interaction))
+        await send(
+            interaction,
+            f"**{entry.name}** is now also found as “{alias.strip()}” (revision {revision}).",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="remove", description="Remove an entry from this server's lore (asks to confirm)")
+    @app_commands.describe(name="The entry to remove")
+    async def remove(self, interaction: discord.Interaction, name: str) -> None:
+        entry = resolve_target(interaction, name)
+        confirm = Confirm(interaction.user.id, confirm_label=f"Remove {entry.name}")
+        note = " (a canon entry: it stays for other servers)" if lore_of(interaction).lore.get(entry.slug) else ""
+        confirm.message = await send(
+            interaction, f"Remove **{entry.name}** from this server's lore{note}?", view=confirm, ephemeral=True
+        )
+        await confirm.wait()
+        if confirm.interaction is None:
+            return  # timed out: the view disabled its buttons
+        if not confirm.value:
+            await confirm.interaction.response.edit_message(content="Nothing was removed.", view=None)
+            return
+        lore = lore_of(interaction).lore
+        revision = await lore.remove_entry(interaction.guild_id, entry.slug, author_of(interaction))
+        await confirm.interaction.response.edit_message(
+            content=f"Removed **{entry.name}** (revision {revision}; `/lore-admin revert` brings it back).",
+            view=None,
+        )
+
+    @app_commands.command(name="history", description="The revisions of an entry in this server")
+    @app_commands.describe(name="The entry")
+    async def history(self, interaction: discord.Interaction, name: str) -> None:
+        entry = resolve_target(interaction, name)
+        scope, revisions = await lore_of(interaction).lore.history(interaction.guild_id, entry.slug)
+        if not revisions:
+            await send(interaction, f"**{entry.name}** has no revisions.", ephemeral=True)
+            return
+        where = "the canon (this server has not edited it)" if scope == "canon" else "this server"
+        lines = [
+            f"**{r.number}.** {r.action} by {r.author} — <t:{int(r.created_at)}:f>"
+            + (" *(removed)*" if r.removed else "")
+            for r in reversed(revisions)
+        ]
+        embed = discord.Embed(
+            title=limits.shorten(f"History: {entry.name}", limits.EMBED_TITLE),
+            description=limits.pack_lines(lines, limits.EMBED_DESCRIPTION)[0],
+            colour=0x2C2F33,
+        )
+        embed.set_footer(text=f"Revisions in {where}")
+        await send(interaction, embeds=[embed], ephemeral=True)
+
+    @app_commands.command(name="revert", description="Restore an entry to one of its revisions in this server")
+    @app_commands.describe(name="The entry", revision="The revision number (see /lore-admin history)")
+    async def revert(
+        self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 1, 1_000_000]
+    ) -> None:
+        lore = lore_of(interaction).lore
+        if name == NO_MATCH:
+            raise LoreError("Pick an entry from the suggestions.")
+        answer = lore.ask(name, EVERYTHING, interaction.guild_id)
+        slug = answer.view.slug if answer.view else None
+        if slug is None:
+            # a removed entry can still be reverted: accept its slug directly
+            slug = name if (await lore.history(interaction.guild_id, name))[1] else None
+        if slug is None:
+            raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
+        new = await lore.revert(interaction.guild_id, slug, revision, author_of(interaction))
+        await send(interaction, f"Reverted to revision {revision} (now revision {new}).", ephemeral=True)
+
+    @app_commands.command(name="import", description="Import a YAML or JSON lore pack into this server's lore")
+    @app_commands.describe(file="A .yaml, .yml or .json lore pack (see /lore-admin export for the format)")
+    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        if file.size > MAX_IMPORT_BYTES:
+            raise LoreError(f"That file is too large (the limit is {MAX_IMPORT_BYTES // 1024} KB); nothing changed.")
+        if not file.filename.lower().endswith((".yaml", ".yml", ".json")):
+            raise LoreError("Attach a .yaml, .yml or .json lore pack; nothing changed.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await file.read()
+        lore = lore_of(interaction).lore
+        try:
+            report = await lore.import_pack(
+                data, guild_id=interaction.guild_id, author=author_of(interaction), filename=file.filename
+            )
+        except PackError as e:
+            head = f"**{file.filename}** was not imported; nothing changed. {len(e.errors)} problem(s):\n"
+            body = "\n".join(f"• `{err}`" for err in e.errors)
+            files = None
+            if len(head) + len(body) > limits.CONTENT:
+                files = [discord.File(io.BytesIO("\n".join(e.errors).encode()), filename="errors.txt")]
+                body = limits.shorten(body, limits.CONTENT - len(head) - 60) + "\n(full list attached)"
+            await send(interaction, head + body, ephemeral=True, files=files)
+            return
+        lines = [f"Imported **{file.filename}**: {report.summary()}."]
+        if report.created:
+            lines.append("New: " + ", ".join(report.created))
+        if report.updated:
+            lines.append("Updated: " + ", ".join(report.updated))
+        await send(interaction, "\n".join(lines), ephemeral=True)
+
+    @app_commands.command(name="export", description="This server's own lore as a YAML file")
+    async def export(self, interaction: discord.Interaction) -> None:
+        text = lore_of(interaction).lore.export(interaction.guild_id, "yaml")
+        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"lore-{interaction.guild_id}.yaml")
+        count = lore_of(interaction).lore.own_entry_count(interaction.guild_id)
+        await send(interaction, f"This server's lore ({count} entries).", files=[file], ephemeral=True)
+
+    for _cmd in (edit, fact, alias, remove, history, revert):
+        _cmd.autocomplete("name")(_entry_ac)
+    del _cmd
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(LoreAdmin(bot))

@@ -1,0 +1,48 @@
+"""/progress: a user's own watch progress, used for private replies."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.replies import lore_of, send
+from lore.model import MAX_EPISODE
+
+
+class Progress(commands.GroupCog, group_name="progress", group_description="Your own watch progress"):
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="set", description="Set how far you have watched (used by private replies)")
+    @app_commands.describe(episode=f"The last episode you have watched, 0 to {MAX_EPISODE}")
+    async def set_(self, interaction: discord.Interaction, episode: app_commands.Range[int, 0, MAX_EPISODE]) -> None:
+        await lore_of(interaction).lore.set_progress(interaction.user.id, episode)
+        await send(
+            interaction,
+            f"Got it: you have watched up to episode **{episode}**. Add `private:True` to any lookup "
+            "to get an answer only you can see, gated by your progress.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="show", description="Show the progress you have set")
+    async def show(self, interaction: discord.Interaction) -> None:
+        episode = lore_of(interaction).lore.progress(interaction.user.id)
+        if episode is None:
+            text = "You have not set your progress. Use `/progress set` to set it."
+        else:
+            text = f"You have watched up to episode **{episode}**."
+        await send(interaction, text, ephemeral=True)
+
+    @app_commands.command(name="clear", description="Forget your progress")
+    async def clear(self, interaction: discord.Interaction) -> None:
+        lore = lore_of(interaction).lore
+        had = lore.progress(interaction.user.id) is not None
+        await lore.set_progress(interaction.user.id, None)
+        text = "Your progress is cleared." if had else "You had no progress set; nothing to clear."
+        await send(interaction, text, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Progress(bot))

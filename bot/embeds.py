@@ -1,0 +1,203 @@
+"""Embeds laid out from the renderer's views. Layout only: visibility is decided in ``lore.render``."""
+
+from __future__ import annotations
+
+import discord
+
+from bot import limits
+from lore.model import Kind
+from lore.render import EntryView, Item
+from lore.service import Roster, SearchResults
+from lore.spoilers import Policy
+
+KIND_COLOURS: dict[Kind, int] = {
+    Kind.CHARACTER: 0xC0392B,
+    Kind.FACTION: 0x8E44AD,
+    Kind.CONCEPT: 0x2980B9,
+    Kind.LOCATION: 0x27AE60,
+    Kind.EPISODE: 0xD35400,
+    Kind.SERIES: 0xB03A2E,
+}
+#: Faction colours: an entry of a faction, or a member of one, wears its colour.
+FACTION_COLOURS: dict[str, int] = {
+    "immortal-nine": 0x6C3483,
+    "aletheia": 0x1F618D,
+    "ochrona": 0x117A65,
+    "alter": 0x922B21,
+    "neans": 0x7F8C8D,
+    "humans": 0xD4AC0D,
+    "visitors": 0x48C9B0,
+    "usurpers": 0x4A235A,
+    "sons-of-ares": 0x784212,
+    "council-of-free-neans": 0x5DADE2,
+    "wellstown-police": 0x34495E,
+    "panacea-corporation": 0xF5B041,
+    "carnival": 0xE74C3C,
+}
+NEUTRAL = 0x2C2F33
+KIND_LABELS = {
+    Kind.CHARACTER: "Character",
+    Kind.FACTION: "Faction",
+    Kind.CONCEPT: "Concept",
+    Kind.LOCATION: "Place",
+    Kind.EPISODE: "Episode",
+    Kind.SERIES: "Series",
+}
+AFFILIATION = {"member of", "works for", "leads", "part of"}
+
+
+def colour_for(view: EntryView) -> int:
+    if view.masked:
+        return NEUTRAL
+    if view.slug in FACTION_COLOURS:
+        return FACTION_COLOURS[view.slug]
+    for rel in view.relations:
+        if rel.target in FACTION_COLOURS and rel.label in AFFILIATION:
+            return FACTION_COLOURS[rel.target]
+    return KIND_COLOURS.get(view.kind, NEUTRAL)
+
+
+def footer_text(policy: Policy, hidden: int = 0, extra: str = "") -> str:
+    text = policy.footer()
+    if policy.source.value != "default":
+        text += f" ({policy.source.value})"
+    if hidden:
+        text += f" · {hidden} later item{'s' if hidden != 1 else ''} held back"
+    if extra:
+        text += f" · {extra}"
+    return limits.shorten(text, limits.FOOTER)
+
+
+def first_appearance(view: EntryView) -> str:
+    return "Before the series (pre-release)" if view.introduced == 0 else f"Episode {view.introduced}"
+
+
+class _Builder:
+    """Accumulates fields into embeds (pages), each within every Discord limit."""
+
+    def __init__(self, title: str, colour: int, footer: str, url: str | None = None):
+        self.title = limits.shorten(title, limits.EMBED_TITLE)
+        self.colour = colour
+        self.footer = footer
+        self.pages: list[discord.Embed] = []
+        self._new()
+
+    def _new(self, description: str | None = None) -> None:
+        title = self.title if not self.pages else limits.shorten(f"{self.title} (cont.)", limits.EMBED_TITLE)
+        embed = discord.Embed(title=title, colour=self.colour, description=description)
+        self.pages.append(embed)
+
+    @property
+    def embed(self) -> discord.Embed:
+        return self.pages[-1]
+
+    def _room(self) -> int:
+        # keep the footer (added at the end) within the 6000-character total
+        return limits.EMBED_TOTAL - len(self.embed) - len(self.footer) - 16
+
+    def description(self, text: str) -> None:
+        parts = limits.split_text(text, limits.EMBED_DESCRIPTION)
+        for i, part in enumerate(parts):
+            if i == 0 and not self.embed.description:
+                self.embed.description = part
+            else:
+                self._new(part)
+
+    def field(self, name: str, value: str, inline: bool = False) -> None:
+        name = limits.shorten(name, limits.FIELD_NAME)
+        chunks = limits.split_text(value, limits.FIELD_VALUE) if value else []
+        for i, chunk in enumerate(chunks):
+            label = name if i == 0 else limits.shorten(f"{name} (cont.)", limits.FIELD_NAME)
+            if len(self.embed.fields) >= limits.EMBED_FIELDS or len(label) + len(chunk) > self._room():
+                self._new()
+            self.embed.add_field(name=label, value=chunk, inline=inline)
+
+    def lines_field(self, name: str, lines: list[str]) -> None:
+        for block in limits.pack_lines(lines, limits.FIELD_VALUE):
+            self.field(name, block)
+
+    def finish(self) -> list[discord.Embed]:
+        total = len(self.pages)
+        for i, page in enumerate(self.pages, 1):
+            suffix = f" · page {i}/{total}" if total > 1 else ""
+            page.set_footer(text=limits.shorten(self.footer + suffix, limits.FOOTER))
+        return self.pages
+
+
+def _fact_line(item: Item) -> str:
+    suffix = "" if item.spoiler else (f" *(ep {item.episode})*" if item.episode else "")
+    return f"• {item.text}{suffix}"
+
+
+def entry_pages(view: EntryView) -> list[discord.Embed]:
+    """The entry card: one embed, or several pages when the lore does not fit in one."""
+    b = _Builder(view.title, colour_for(view), footer_text(view.policy, view.hidden))
+    kind_line = f"**{KIND_LABELS[view.kind]}**"
+    if view.masked:
+        kind_line += f" · {view.name}"
+    desc = kind_line + ("\n\n" + view.summary if view.summary else "")
+    if view.episode and view.episode.get("title"):
+        ep = view.episode
+        if ep.get("title_ja"):
+            desc += f"\n\n**Japanese title:** {ep['title_ja']}"
+        if ep.get("alt_titles"):
+            desc += "\n**Also titled:** " + ", ".join(ep["alt_titles"])
+        if ep.get("air_date"):
+            note = " (computed from the weekly slot)" if ep.get("air_date_computed") else ""
+            desc += f"\n**Aired:** {ep['air_date']}{note}"
+    b.description(desc)
+    aliases = [a.text for a in view.aliases if not (view.masked and a.text == view.name)]
+    if aliases:
+        b.field("Also known as", ", ".join(aliases))
+    if view.status is not None:
+        b.field("Status", view.status.text, inline=True)
+    if view.kind is not Kind.EPISODE and view.kind is not Kind.SERIES:
+        b.field("First appearance", first_appearance(view) if not view.masked else "—", inline=True)
+    for attr in view.attributes:
+        b.field(attr.label or "Detail", attr.text, inline=len(attr.text) <= 60)
+    affiliation = [r for r in view.relations if r.label in AFFILIATION and not r.spoiler]
+    others = [r for r in view.relations if r not in affiliation]
+    if affiliation:
+        b.lines_field("Affiliation", [f"• {r.text}" for r in affiliation])
+    if others:
+        b.lines_field("Relations", [f"• {r.text}" for r in others])
+    if view.facts:
+        b.lines_field("Synopsis" if view.kind is Kind.EPISODE else "Facts", [_fact_line(f) for f in view.facts])
+    return b.finish()
+
+
+def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
+    """One line per member, fates as the policy allows."""
+    view = roster.group
+    footer = footer_text(view.policy, roster.hidden)
+    lines = []
+    for line in roster.members:
+        status = f" — {line.status}" if line.status else ""
+        lines.append(f"**{line.name}**{status}")
+    if not lines:
+        lines = ["*No members revealed yet at this point of the story.*"]
+    pages: list[discord.Embed] = []
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    for i, chunk in enumerate(chunks, 1):
+        b = _Builder(view.title, colour_for(view), footer + (f" · page {i}/{len(chunks)}" if len(chunks) > 1 else ""))
+        intro = view.summary + "\n\n" if i == 1 and view.summary else ""
+        b.description(intro + "\n".join(chunk))
+        pages.extend(b.finish())
+    return pages
+
+
+def search_pages(results: SearchResults, policy: Policy, per_page: int = 8) -> list[discord.Embed]:
+    title = limits.shorten(f"Search: {results.query}", limits.EMBED_TITLE)
+    footer = footer_text(policy, results.hidden, f"{len(results.hits)} hit{'s' if len(results.hits) != 1 else ''}")
+    if not results.hits:
+        embed = discord.Embed(title=title, colour=NEUTRAL, description="No lore matches that text at this episode.")
+        embed.set_footer(text=footer)
+        return [embed]
+    pages = []
+    chunks = [results.hits[i : i + per_page] for i in range(0, len(results.hits), per_page)]
+    for i, chunk in enumerate(chunks, 1):
+        b = _Builder(title, NEUTRAL, footer + (f" · page {i}/{len(chunks)}" if len(chunks) > 1 else ""))
+        for hit in chunk:
+            b.field(f"{hit.name} · {KIND_LABELS[hit.kind]}", limits.shorten(hit.snippet, 300))
+        pages.extend(b.finish())
+    return pages

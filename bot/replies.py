@@ -1,0 +1,76 @@
+"""Sending replies: one helper that picks ``response`` or ``followup``, never pings, fits the limits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot import limits
+from lore.spoilers import Policy
+
+if TYPE_CHECKING:
+    from bot.app import LoreBot
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def send(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    ephemeral: bool = False,
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+    files: list[discord.File] | None = None,
+) -> discord.Message | discord.InteractionMessage | None:
+    """Answer the interaction (or follow up if it was already answered or deferred).
+
+    Content longer than a message may hold is shortened at a word boundary; mentions never ping.
+    Returns the message, so that a view can disable itself there on timeout.
+    """
+    if content is not None:
+        content = limits.shorten(content, limits.CONTENT)
+    batches = batch_embeds(embeds or [])
+    kwargs: dict[str, Any] = {"content": content, "allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
+    if batches:
+        kwargs["embeds"] = batches[0]
+    if view is not None:
+        kwargs["view"] = view
+    if files:
+        kwargs["files"] = files
+    if interaction.response.is_done():
+        message: discord.Message | discord.InteractionMessage | None = await interaction.followup.send(
+            wait=True, **kwargs
+        )
+    else:
+        callback = await interaction.response.send_message(**kwargs)
+        resource = getattr(callback, "resource", None)
+        message = resource if isinstance(resource, discord.InteractionMessage) else None
+    for batch in batches[1:]:  # embeds that do not fit one message's 6000 characters
+        await interaction.followup.send(embeds=batch, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+    return message
+
+
+def batch_embeds(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages of at most 10 embeds and 6000 characters in all."""
+    batches: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        n = len(embed)
+        if not batches or len(batches[-1]) >= limits.EMBEDS_PER_MESSAGE or size + n > limits.EMBED_TOTAL:
+            batches.append([])
+            size = 0
+        batches[-1].append(embed)
+        size += n
+    return batches
+
+
+def lore_of(interaction: discord.Interaction) -> LoreBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def policy_for(interaction: discord.Interaction, private: bool = False) -> Policy:
+    """The spoiler policy a reply to this interaction is rendered under."""
+    channel_id = interaction.channel_id
+    return lore_of(interaction).lore.policy(interaction.guild_id, channel_id, interaction.user.id, private)

@@ -1,0 +1,139 @@
+"""Interactive components: pagination, "did you mean", confirmation. Owner-only, disabled on timeout."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from bot import limits
+from lore.search import Candidate
+
+log = logging.getLogger(__name__)
+
+NOT_YOURS = "These buttons belong to the person who ran the command. Run it yourself to get your own."
+
+
+class OwnedView(discord.ui.View):
+    """A view only its owner may use; on timeout its components are disabled in place."""
+
+    def __init__(self, owner_id: int, *, timeout: float = 180.0):
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.message: discord.Message | discord.InteractionMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(
+            NOT_YOURS, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+        return False
+
+    def disable_all(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+
+    async def on_timeout(self) -> None:
+        self.disable_all()
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self)
+            except discord.HTTPException:
+                log.debug("could not disable components of an expired view", exc_info=True)
+
+
+class Paginator(OwnedView):
+    """First / previous / next / last over a list of embeds."""
+
+    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float = 180.0):
+        super().__init__(owner_id, timeout=timeout)
+        self.pages = pages
+        self.index = 0
+        self._sync()
+
+    def _sync(self) -> None:
+        last = len(self.pages) - 1
+        self.first.disabled = self.prev.disabled = self.index == 0
+        self.next.disabled = self.last.disabled = self.index == last
+        self.counter.label = f"{self.index + 1}/{len(self.pages)}"
+
+    async def _show(self, interaction: discord.Interaction, index: int) -> None:
+        self.index = max(0, min(index, len(self.pages) - 1))
+        self._sync()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+
+    @discord.ui.button(label="«", style=discord.ButtonStyle.secondary)
+    async def first(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, 0)
+
+    @discord.ui.button(label="‹", style=discord.ButtonStyle.primary)
+    async def prev(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, self.index - 1)
+
+    @discord.ui.button(label="1/1", style=discord.ButtonStyle.secondary, disabled=True)
+    async def counter(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:  # pragma: no cover
+        await interaction.response.defer()
+
+    @discord.ui.button(label="›", style=discord.ButtonStyle.primary)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, self.index + 1)
+
+    @discord.ui.button(label="»", style=discord.ButtonStyle.secondary)
+    async def last(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, len(self.pages) - 1)
+
+
+Chooser = Callable[[discord.Interaction, str], Awaitable[None]]
+
+
+class DidYouMean(OwnedView):
+    """A select of candidate entries; choosing one answers with that entry."""
+
+    def __init__(self, candidates: list[Candidate], owner_id: int, on_choose: Chooser, *, timeout: float = 120.0):
+        super().__init__(owner_id, timeout=timeout)
+        self.on_choose = on_choose
+        options = []
+        seen: set[str] = set()
+        for cand in candidates:
+            if cand.slug in seen:
+                continue
+            seen.add(cand.slug)
+            options.append(
+                discord.SelectOption(
+                    label=limits.shorten(cand.label, limits.OPTION_LABEL),
+                    value=cand.slug,
+                    description=limits.shorten(cand.kind.value.capitalize(), limits.OPTION_DESCRIPTION),
+                )
+            )
+            if len(options) >= limits.SELECT_OPTIONS:
+                break
+        self.select = discord.ui.Select(placeholder="Did you mean…", options=options)
+        self.select.callback = self._chosen
+        self.add_item(self.select)
+
+    async def _chosen(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await self.on_choose(interaction, self.select.values[0])
+
+
+class Confirm(OwnedView):
+    """Confirm / Cancel. ``value`` is True, False, or None (timed out)."""
+
+    def __init__(self, owner_id: int, *, confirm_label: str = "Confirm", timeout: float = 60.0):
+        super().__init__(owner_id, timeout=timeout)
+        self.value: bool | None = None
+        self.interaction: discord.Interaction | None = None
+        self.yes.label = limits.shorten(confirm_label, limits.BUTTON_LABEL)
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def yes(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.value, self.interaction = True, interaction
+        self.stop()
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def no(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.value, self.interaction = False, interaction
+        self.stop()
