@@ -1,0 +1,55 @@
+"""`lorebot console`: scripted sessions through the real bot and the fake Discord."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lore.packs import CANON_PACK_PATH
+
+
+def run_console(script: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", *args],
+        input=script, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )
+
+
+@pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack not present")
+def test_console_prints_naomis_card(tmp_path):
+    proc = run_console("/character name:naomi ortman\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Naomi Orthmann" in proc.stdout
+    assert "Spoilers: up to episode 0 · tag" in proc.stdout
+
+
+def test_console_session_admin_member_and_forms(tmp_path):
+    script = "\n".join(
+        [
+            "/spoilers episode number:3",
+            "/lore-admin add kind:concept name:Console Thing",
+            "Made in the console.",  # summary
+            "Thingy",  # aliases
+            "0",  # episode
+            "/concept name:thingy",
+            ":member",
+            "/spoilers status",
+            "/concept name:console thing",
+            "?/concept name:cons",
+            "/nonsense",
+            ":quit",
+        ]
+    )
+    proc = run_console(script + "\n", tmp_path)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    assert "up to episode **3**" in out
+    assert "[form]" in out and "Added **Console Thing**" in out
+    assert out.count("Console Thing") >= 3
+    assert "needs Manage Server" in out
+    assert "Made in the console." in out
+    assert "no command 'nonsense'" in out
