@@ -44,7 +44,9 @@ def visible_text(svc: LoreService, loop, episode: int) -> tuple[str, set[str]]:
     queries = {n for e in entries for n, _ in e.all_names()} | {e.slug for e in entries}
     for q in sorted(queries):
         answer = svc.ask(q, policy)
-        chunks.append(json.dumps(answer.to_json(), ensure_ascii=False))
+        shown = answer.to_json()
+        del shown["query"]  # the viewer's own words are echoed back, not revealed
+        chunks.append(json.dumps(shown, ensure_ascii=False))
         if answer.view is not None:
             reached.add(answer.view.slug)
             chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in entry_pages(answer.view))
