@@ -161,16 +161,20 @@ class _Record:
         return int(self.payload["type"])
 
     def touch(self) -> None:
-        """Note activity (called while the bot awaits our reply, so the task that made the
-        request is certainly still pending and gets noticed)."""
         self.last_activity = time.monotonic()
-        self.note_tasks()
 
-    def note_tasks(self) -> None:
-        """Remember the bot's handler tasks for this interaction (discord.py names them)."""
-        self.handler_tasks |= {
-            t for t in asyncio.all_tasks() - self.tasks_before if t.get_name().startswith(HANDLER_TASK_PREFIXES)
-        }
+    def note_tasks(self, parked: Callable[[asyncio.Task[Any]], bool] | None = None) -> None:
+        """Remember the bot's handler tasks for this interaction (discord.py names them).
+
+        With ``parked`` (called while the bot awaits our reply to a request on this token), an
+        older handler that is awake right now counts too: e.g. a slash command that waited on a
+        confirmation view and now answers the button click itself.
+        """
+        for t in asyncio.all_tasks():
+            if t in self.handler_tasks or not t.get_name().startswith(HANDLER_TASK_PREFIXES):
+                continue
+            if t not in self.tasks_before or (parked is not None and not t.done() and not parked(t)):
+                self.handler_tasks.add(t)
 
 
 @dataclass
@@ -241,12 +245,14 @@ class FakeDiscord:
         raise_on_violations: bool = True,
         heartbeat_interval: int = 41250,
         bot_permissions: int = BOT_DEFAULT,
+        idle_timeout: float = 1.0,
     ) -> None:
         self.bot_user = FakeUser(bot_name, id=application_id or snowflake(), bot=True)
         self.application_id = self.bot_user.id
         self.owner = FakeUser("AppOwner")
         self.timeout = timeout
         self.settle = settle
+        self.idle_timeout = idle_timeout
         self.callback_deadline = callback_deadline
         self.require_no_mentions = require_no_mentions
         self.reject_invalid = reject_invalid
@@ -375,7 +381,7 @@ class FakeDiscord:
         """
         await self.start()
         capture = _ErrorCapture(self)
-        dlog = logging.getLogger("discord")
+        dlog = logging.getLogger()  # root: discord.py's "Ignoring exception ..." and the bot's own errors
         dlog.addHandler(capture)
         self.bot = bot
         task: asyncio.Task[Any] | None = None
@@ -862,6 +868,8 @@ class FakeDiscord:
         require_response: bool,
     ) -> InteractionResult:
         actor, ch = self._component_actor(live, rec, user)
+        if live.ephemeral and rec is not None and actor.id != rec.actor.id:
+            raise InvalidInteraction(f"only {rec.actor.name} can see that ephemeral message, not {actor.name}")
         resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
         data = component_data(live, comp, values, resolved)
         payload = base_payload(
@@ -1011,24 +1019,56 @@ class FakeDiscord:
                 return
             with suppress(TimeoutError):
                 await asyncio.wait_for(rec.attempted.wait(), 0.005)
-        handlers = bool(rec.handler_tasks)
+        # Then wait until the bot is done with it: its handler tasks have finished or are parked
+        # waiting for the user (View.wait(), bot.wait_for()), a deferred "thinking" message has
+        # been filled in, the requested number of follow-ups arrived, and nothing was sent for
+        # `settle` seconds. A handler that keeps running without talking to Discord is given
+        # `idle_timeout` seconds; a bot in another event loop (no visible tasks) 0.3 s of quiet.
         while time.monotonic() < deadline:
-            pending = {t for t in rec.handler_tasks if not t.done()}
-            if not pending:
-                break
-            await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-        if not handlers:
-            # The bot runs elsewhere (no visible handler task): give it longer to go quiet, and
-            # wait for deferred responses to be filled in.
-            settle = max(settle, 0.3)
-        while time.monotonic() < deadline:
-            waiting_fill = not handlers and rec.callback_type in (5, 6) and not rec.edits and not rec.followup_ids
-            if len(rec.followup_ids) < followups or waiting_fill or rec.inflight:
-                await asyncio.sleep(0.005)
-                continue
-            if time.monotonic() - rec.last_activity >= settle:
-                break
-            await asyncio.sleep(min(settle, 0.01))
+            rec.note_tasks()
+            quiet = time.monotonic() - rec.last_activity
+            busy = [t for t in rec.handler_tasks if not t.done() and not self._parked(t)]
+            if rec.inflight:
+                pass
+            elif rec.handler_tasks and not busy:
+                if quiet >= settle:
+                    break
+            else:
+                original = self.messages.get(rec.original_id) if rec.original_id is not None else None
+                unfilled = rec.callback_type == 5 and original is not None and original.loading
+                if len(rec.followup_ids) >= followups and not unfilled:
+                    limit = self.idle_timeout if rec.handler_tasks else max(settle, 0.3)
+                    if quiet >= limit:
+                        break
+            await asyncio.sleep(0.005)
+
+    def _touch(self, rec: _Record) -> None:
+        rec.touch()
+        rec.note_tasks(self._parked)
+
+    def _parked(self, task: asyncio.Task[Any]) -> bool:
+        """Is ``task`` suspended waiting for user input (``View.wait()`` / ``Client.wait_for``)?"""
+        listeners = getattr(self.bot, "_listeners", None) or {}
+        futures = {id(fut) for entries in listeners.values() for fut, _check in entries}
+        coro: Any = task.get_coro()
+        for _ in range(64):
+            if coro is None:
+                return False
+            code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+            if (
+                code is not None
+                and code.co_name == "wait"
+                and code.co_filename.replace("\\", "/").endswith("discord/ui/view.py")
+            ):
+                return True
+            frame = getattr(coro, "cr_frame", None)
+            if frame is not None and id(frame.f_locals.get("fut")) in futures:
+                return True
+            awaited = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            if awaited is not None and id(awaited) in futures:
+                return True
+            coro = awaited
+        return False
 
     def _result(self, rec: _Record) -> InteractionResult:
         msg = self.messages.get(rec.original_id) if rec.original_id is not None else None
@@ -1172,9 +1212,46 @@ class FakeDiscord:
 
     async def _api_handler(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        body, files = await self._read_body(request)
+        try:
+            body, files = await self._read_body(request)
+        except ValueError as exc:
+            body, files = None, []
+            recorded = RecordedRequest(request.method, path, dict(request.query), None, [], 400, None)
+            self.requests.append(recorded)
+            self._violation(Violation(_redact(f"{request.method} {path}"), "body.json", f"unparseable body: {exc}"))
+            return _json_response({"message": "400: Bad Request", "code": 50109}, 400)
         recorded = RecordedRequest(request.method, path, dict(request.query), body, [f for _, f in files])
         self.requests.append(recorded)
+        try:
+            status, payload = await self._route(request, path, recorded, body, files)
+        except Exception as exc:
+            # A bug in the fake must not look like a Discord outage (discord.py retries 5xx with
+            # back-off): answer 400 and make it fail the run.
+            log.exception("fake discord: internal error on %s %s", request.method, path)
+            self._violation(
+                Violation(_redact(f"{request.method} {path}"), "fake.internal_error", f"{type(exc).__name__}: {exc}")
+            )
+            status, payload = _error(400, 0, f"fake discord internal error: {exc!r}")
+        recorded.status, recorded.response = status, payload
+        headers = self._headers(path)
+        if status == 204 or payload is None:
+            return web.Response(status=204 if status < 300 else status, headers=headers)
+        return _json_response(payload, status, headers)
+
+    def _violation(self, v: Violation, rec: _Record | None = None) -> None:
+        self.violations.append(v)
+        if rec is not None:
+            rec.violations.append(v)
+        log.warning("fake discord violation: %s", v)
+
+    async def _route(
+        self,
+        request: web.Request,
+        path: str,
+        recorded: RecordedRequest,
+        body: Any,
+        files: list[tuple[int, FileAttachment]],
+    ) -> tuple[int, Any]:
         for method, regex, handler, auth in self._routes:
             m = regex.match(path)
             if m is None or method != request.method:
@@ -1182,21 +1259,12 @@ class FakeDiscord:
             if auth:
                 header = request.headers.get("Authorization", "")
                 if not header.startswith("Bot ") or (self.token is not None and header[4:] != self.token):
-                    status, payload = _error(401, 0, "401: Unauthorized")
-                    break
-            ctx = _Req(request, recorded, body, files)
-            status, payload = await handler(ctx, **m.groupdict())
-            break
-        else:
-            recorded.known = False
-            self.unknown_requests.append(recorded)
-            log.warning("fake discord: unhandled %s %s", request.method, path)
-            status, payload = _error(404, 0, "404: Not Found")
-        recorded.status, recorded.response = status, payload
-        headers = self._headers(path)
-        if status == 204 or payload is None:
-            return web.Response(status=204 if status < 300 else status, headers=headers)
-        return _json_response(payload, status, headers)
+                    return _error(401, 0, "401: Unauthorized")
+            return await handler(_Req(request, recorded, body, files), **m.groupdict())
+        recorded.known = False
+        self.unknown_requests.append(recorded)
+        log.warning("fake discord: unhandled %s %s", request.method, path)
+        return _error(404, 0, "404: Not Found")
 
     async def _unknown_handler(self, request: web.Request) -> web.StreamResponse:
         recorded = RecordedRequest(request.method, request.path, dict(request.query), None, [], 404, None, False)
@@ -1219,12 +1287,8 @@ class FakeDiscord:
         req = f"{ctx.recorded.method} {ctx.recorded.path.split('?')[0]}"
         if self._openapi is not None:
             issues = issues + self._openapi.validate(ctx.recorded.method, ctx.recorded.path, ctx.body)
-        violations = [Violation(_redact(req), i.rule, i.message, i.where) for i in issues]
-        self.violations += violations
-        if rec is not None:
-            rec.violations += violations
-        for v in violations:
-            log.warning("fake discord violation: %s", v)
+        for i in issues:
+            self._violation(Violation(_redact(req), i.rule, i.message, i.where), rec)
         fatal = [i for i in issues if i.rule != "openapi" and not i.rule.startswith(PROJECT_RULES)]
         if fatal and self.reject_invalid:
             return _error(400, 50035, "Invalid Form Body", _form_errors(fatal))
@@ -1472,12 +1536,12 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         rec.requests.append(ctx.recorded)
         rec.inflight += 1
-        rec.touch()
+        self._touch(rec)
         try:
             return self._do_callback(ctx, rec)
         finally:
             rec.inflight -= 1
-            rec.touch()
+            self._touch(rec)
             rec.attempted.set()
 
     def _do_callback(self, ctx: _Req, rec: _Record) -> tuple[int, Any]:
@@ -1492,8 +1556,7 @@ class FakeDiscord:
                 "callback.deadline",
                 f"interaction answered after {elapsed:.2f}s; Discord allows {self.callback_deadline}s",
             )
-            self.violations.append(v)
-            rec.violations.append(v)
+            self._violation(v, rec)
             rec.rejected.append(ctx.recorded)
             return _error(404, 10062, "Unknown interaction")
         body = ctx.body
@@ -1592,7 +1655,7 @@ class FakeDiscord:
             return 204, None
         finally:
             rec.inflight -= 1
-            rec.touch()
+            self._touch(rec)
 
     def _wh_target(self, rec: _Record, mid: str) -> FakeMessage | None:
         if mid == "@original":
@@ -1638,7 +1701,7 @@ class FakeDiscord:
             return 200, msg.to_discord()
         finally:
             rec.inflight -= 1
-            rec.touch()
+            self._touch(rec)
 
     async def _delete_wh_message(self, ctx: _Req, app: str, token: str, mid: str) -> tuple[int, Any]:
         rec = self._rec_for(app, token)
@@ -1651,7 +1714,7 @@ class FakeDiscord:
         msg.deleted = True
         if msg.id == rec.original_id:
             rec.original_deleted = True
-        rec.touch()
+        self._touch(rec)
         return 204, None
 
     def _channel_for(self, cid: str) -> FakeChannel | None:

@@ -56,6 +56,7 @@ ACTION_ROWS_MAX = 5
 BUTTONS_PER_ROW_MAX = 5
 CUSTOM_ID_MAX = 100
 BUTTON_LABEL_MAX = 80
+BUTTON_URL_MAX = 512
 SELECT_OPTIONS_MAX = 25
 SELECT_OPTION_TEXT_MAX = 100
 SELECT_PLACEHOLDER_MAX = 150
@@ -415,6 +416,8 @@ def _check_button(b: dict[str, Any], where: str, c: _Collector) -> None:
     if style == 5:
         if not b.get("url"):
             c.add("button.url", where, "link buttons need a url")
+        else:
+            c.length("button.url", _join(where, "url"), b.get("url"), 1, BUTTON_URL_MAX)
         if b.get("custom_id") is not None:
             c.add("button.custom_id", where, "link buttons cannot have a custom_id")
     elif style == 6:
@@ -825,18 +828,14 @@ def _exempt(path: list[Any], validator: str, instance: Any) -> bool:
     """Known places where the published schema is stricter than Discord (see module docstring)."""
     keys = [p for p in path if isinstance(p, str)]
     last = keys[-1] if keys else None
+    if isinstance(instance, bool) or not isinstance(instance, (int, str)):
+        return False
     if "attachments" in keys and last == "id" and isinstance(instance, int):
-        return True
+        return True  # {"id": 0} refers to files[0]
     if last == "default_member_permissions" and isinstance(instance, str) and instance.isdigit():
-        return True
-    return bool(
-        len(keys) >= 2 and keys[-2] == "allowed_mentions" and last in ("users", "roles") and isinstance(instance, int)
-    ) or bool(
-        "allowed_mentions" in keys
-        and last in ("users", "roles")
-        and isinstance(path[-1], int)
-        and isinstance(instance, int)
-    )
+        return True  # the documented string form of the bitfield
+    # allowed_mentions.users[i] / .roles[i] as integers
+    return bool(path) and isinstance(path[-1], int) and last in ("users", "roles") and "allowed_mentions" in keys
 
 
 class OpenAPIValidator:
@@ -911,7 +910,6 @@ class OpenAPIValidator:
                     continue
                 where = _format_path(leaf.absolute_path)
                 issues.append(Issue("openapi", where, _describe(leaf)))
-                break
         return _dedupe(issues)
 
 
@@ -931,7 +929,7 @@ def _leaves(error: Any) -> list[Any]:
             rel = list(e.relative_path)
             if rel == ["type"] and e.validator in ("enum", "const"):
                 return True
-            if not rel and e.validator == "type":
+            if not rel and e.validator in ("type", "const", "enum"):
                 return True
         return False
 

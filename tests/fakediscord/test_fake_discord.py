@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import discord
 import pytest
@@ -18,7 +19,14 @@ from fakediscord import (
     ViolationsError,
     render_result,
 )
-from fakediscord.validate import check_commands, check_message, check_modal
+from fakediscord.validate import (
+    OPENAPI_ENV,
+    OpenAPIValidator,
+    check_commands,
+    check_message,
+    check_modal,
+    openapi_path,
+)
 
 CHARACTERS = ["Rouge Redstar", "Naomi Orthmann", "Jill Lavender", "Rosalind", "Roxanne"]
 
@@ -54,6 +62,23 @@ class ReportModal(discord.ui.Modal, title="Report a lore error"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         summary = self.summary.component.value  # type: ignore[attr-defined]
         await interaction.response.send_message(f"thanks: {summary} / {self.details.value or '-'}", ephemeral=True)
+
+
+class Confirm(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=30)
+        self.answer: bool | None = None
+        self.interaction: discord.Interaction | None = None
+
+    @discord.ui.button(label="Yes", custom_id="yes", style=discord.ButtonStyle.danger)
+    async def yes(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.answer, self.interaction = True, interaction
+        self.stop()
+
+    @discord.ui.button(label="No", custom_id="no")
+    async def no(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.answer, self.interaction = False, interaction
+        self.stop()
 
 
 class TinyBot(commands.Bot):
@@ -117,6 +142,20 @@ class TinyBot(commands.Bot):
         @tree.command(description="Name a channel")
         async def where(interaction: discord.Interaction, channel: discord.TextChannel, count: int = 1) -> None:
             await interaction.response.send_message(f"{channel.name} x{count}")
+
+        @tree.command(description="Wipe after confirming")
+        async def wipe(interaction: discord.Interaction) -> None:
+            view = Confirm()
+            await interaction.response.send_message("Sure?", view=view, ephemeral=True)
+            await view.wait()  # the command's task waits here for the click
+            assert view.interaction is not None
+            await view.interaction.response.edit_message(content="wiped" if view.answer else "kept", view=None)
+
+        @tree.command(description="A link that is too long")
+        async def longlink(interaction: discord.Interaction) -> None:
+            view = discord.ui.View()
+            view.add_item(discord.ui.Button(label="Go", url="https://example.invalid/" + "a" * 600))
+            await interaction.response.send_message("see", view=view)
 
         @tree.command(description="Crash")
         async def crash(interaction: discord.Interaction) -> None:
@@ -316,6 +355,19 @@ async def test_subcommands_attachments_and_permissions(world):
         assert r.interaction["member"]["permissions"] != "0"
 
 
+async def test_command_waiting_for_a_confirmation_view(world):
+    fake, guild, admin, viewer = world
+    async with fake.running(TinyBot(guild.id)):
+        start = time.monotonic()
+        asked = await fake.slash("wipe", user=admin)
+        assert asked.content == "Sure?" and asked.ephemeral
+        with pytest.raises(InvalidInteraction, match="ephemeral"):
+            await fake.click(asked, "yes", user=viewer)  # nobody else sees an ephemeral message
+        done = await fake.click(asked, label="Yes")  # answered by the waiting command's task
+        assert done.type == 7 and done.content == "wiped" and done.components == []
+        assert time.monotonic() - start < 1.0  # parked on View.wait(), not waited out
+
+
 async def test_bot_error_is_reported(world):
     fake, guild, _, viewer = world
     logging.getLogger("discord.app_commands.tree").disabled = False
@@ -427,3 +479,42 @@ def test_message_and_modal_rules():
     }
     rules = {i.rule for i in check_modal(modal)}
     assert {"modal.title", "text_input.length"} <= rules
+
+
+async def test_openapi_schema_is_checked_too(world):
+    fake, guild, _, viewer = world
+    if fake._openapi is None:
+        pytest.skip("Discord's OpenAPI document (../shared/discord-api/openapi.json) is not available")
+    async with fake.running(TinyBot(guild.id), check_violations=False):
+        r = await fake.slash("longlink", user=viewer, require_response=False)
+    found = {(v.rule, v.where) for v in r.violations}
+    assert ("button.url", "data.components[0].components[0].url") in found
+    assert ("openapi", "data.components[0].components[0].url") in found
+
+
+def test_openapi_validator_and_exemptions(monkeypatch, tmp_path):
+    monkeypatch.setenv(OPENAPI_ENV, "")
+    assert openapi_path() is None
+    monkeypatch.setenv(OPENAPI_ENV, str(tmp_path / "missing.json"))
+    assert openapi_path() is None
+    monkeypatch.delenv(OPENAPI_ENV)
+    validator = OpenAPIValidator.load()
+    if validator is None:
+        pytest.skip("Discord's OpenAPI document is not available")
+    assert validator.operation("PATCH", "/webhooks/1/tok/messages/@original")[0].endswith("/messages/@original")
+    # what discord.py sends for a reply with a file: integer attachment ids (exempted)
+    ok = {
+        "type": 4,
+        "data": {
+            "content": "hi",
+            "attachments": [{"id": 0, "filename": "a.yaml"}],
+            "allowed_mentions": {"parse": []},
+            "tts": False,
+        },
+    }
+    assert validator.validate("POST", "/interactions/1/tok/callback", ok) == []
+    bad = {"type": 9, "data": {"custom_id": "m", "title": "t" * 46, "components": []}}
+    issues = validator.validate("POST", "/interactions/1/tok/callback", bad)
+    assert {i.where for i in issues} == {"data.title", "data.components"}
+    commands_body = [{"name": "x", "description": "d", "default_member_permissions": "32"}]
+    assert validator.validate("PUT", "/applications/1/commands", commands_body) == []
