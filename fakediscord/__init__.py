@@ -49,9 +49,13 @@ edits to ``@original`` -- or the component's message for 6/7 -- as a :class:`Fak
 
 When is an interaction "done"? The harness waits for the callback, then for the bot's handler
 tasks (discord.py names them: ``CommandTree-invoker``, ``discord-ui-view-dispatch-*``,
-``discord-ui-modal-dispatch-*``), then for ``settle`` seconds without requests on that
-interaction's token. Pass ``followups=n`` to wait for n follow-up messages. A bot running in
-another event loop is handled by a longer quiet period.
+``discord-ui-modal-dispatch-*``) to finish -- or to park in ``View.wait()``/``bot.wait_for()``
+waiting for the user -- and for a deferred "thinking" message to be filled in, then for
+``settle`` seconds (0.05) without requests on that interaction's token. Pass ``followups=n`` to
+wait for n follow-up messages. A handler that keeps working without talking to Discord gets
+``idle_timeout`` (1 s); a bot in another event loop (no visible tasks) 0.3 s of quiet. If the
+handler ends without answering, :class:`NoResponse` is raised at once with the exception the
+bot logged (``require_response=False`` returns the unanswered result instead).
 
 Realism notes: option payloads come from the *registered* commands (ids, types, guild_id for
 guild commands); a user lacking ``default_member_permissions`` gets :class:`CommandUnavailable`
@@ -75,6 +79,18 @@ Gateway controls: ``await fake.disconnect(4000)`` closes the socket server-side 
 the bot to RESUME (events dispatched meanwhile are replayed); ``fake.request_reconnect()``
 sends opcode 7; ``fake.dispatch_event(name, data)`` sends any event; ``fake.resume_count``,
 ``fake.identify_count``, ``fake.connections`` (with the query each connection used).
+
+discord.py details the fake relies on (2.7.x): a non-sharded client never calls
+``/gateway/bot`` and connects to ``DiscordWebSocket.DEFAULT_GATEWAY`` with
+``?v=10&encoding=json&compress=zlib-stream`` (``zstd-stream`` if ``zstandard`` or
+``compression.zstd`` is importable); REST bodies are only parsed when the response's
+Content-Type is exactly ``application/json``; interaction callbacks are posted with
+``?with_response=1`` and the ``response_message_id`` in the answer is what views are stored
+under (so clicks find them); ``Attachment.read()`` GETs ``attachment.url`` with the bot's own
+HTTP session; 5xx answers are retried with back-off (the fake never sends them); after
+INVALID_SESSION the client waits 5 s in ``before_identify_hook`` before IDENTIFYing again;
+``on_ready`` comes ``guild_ready_timeout`` (2 s) after the last GUILD_CREATE, which
+``running()`` does not wait for unless ``wait_ready=True``.
 
 This package imports neither pytest nor jsonschema at import time; ``fakediscord.pytest_plugin``
 has a ``fake_discord`` fixture.

@@ -183,9 +183,8 @@ def render_result(result: InteractionResult, *, width: int | None = None) -> str
         parts.append(render_message(result.message))
     elif result.type in (5, 6):
         parts.append(f"({CALLBACK_NAMES[result.type].lower()})")
-    for i, f in enumerate(result.followups, 1):
-        if result.message is not None and f.id == result.message.id:
-            continue
+    extra = [f for f in result.followups if result.message is None or f.id != result.message.id]
+    for i, f in enumerate(extra, 1):
         parts.append(f"--- follow-up {i}")
         parts.append(render_message(f))
     for err in result.errors:

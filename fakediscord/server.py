@@ -565,7 +565,12 @@ class FakeDiscord:
         data = build(session)
         if data is None:
             return
-        self._pending.append(asyncio.get_running_loop().create_task(session.dispatch(event, data)))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.warning("fake discord: %s not dispatched (no running event loop)", event)
+            return
+        self._pending.append(loop.create_task(session.dispatch(event, data)))
 
     async def _drain_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -582,11 +587,20 @@ class FakeDiscord:
             raise FakeDiscordError("no bot is connected: use `async with fake.running(bot):`")
         return self.session
 
-    async def disconnect(self, code: int = 4000, *, wait_resume: bool = True, timeout: float = 5.0) -> None:
-        """Close the bot's websocket from the server side (4000 = resumable) and wait for it to come back."""
+    async def disconnect(
+        self, code: int = 4000, *, invalidate: bool = False, wait_resume: bool = True, timeout: float = 5.0
+    ) -> None:
+        """Close the bot's websocket from the server side and wait for it to come back.
+
+        With a resumable code (4000 and most 4xxx; discord.py gives up on 1000, 4004, 4010-4014)
+        the bot RESUMEs and gets the events it missed. ``invalidate=True`` forgets the session
+        first, so the RESUME is answered with INVALID_SESSION and the bot IDENTIFYs again.
+        """
         session = self._require_session()
         conn = session.connection
         resumes, identifies = self.resume_count, self.identify_count
+        if invalidate:
+            session.invalidated = True
         if conn is not None:
             await conn.close(code=code)
         if wait_resume:

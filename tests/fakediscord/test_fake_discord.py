@@ -249,6 +249,23 @@ async def test_gateway_compression_and_resume_url(world):
         assert r.content == "pong"
 
 
+async def test_invalidated_session_identifies_again(world):
+    fake, guild, _, viewer = world
+    bot = TinyBot(guild.id)
+
+    async def no_identify_delay(shard_id, *, initial=False):  # discord.py sleeps 5 s before a re-IDENTIFY
+        return None
+
+    bot.before_identify_hook = no_identify_delay
+    async with fake.running(bot):
+        first = fake.session
+        await fake.disconnect(4000, invalidate=True)
+        assert fake.identify_count == 2 and fake.resume_count == 0 and fake.session is not first
+        await fake._wait_for(lambda: bot.get_guild(guild.id) is not None, 2, "guild not reloaded")
+        r = await fake.slash("ping", user=viewer)
+        assert r.content == "pong"
+
+
 async def test_resume_replays_missed_events(world):
     fake, guild, _, viewer = world
     bot = TinyBot(guild.id)
