@@ -35,6 +35,8 @@ Walkthrough::
             att = fake.attachment("pack.yaml", b"name: rouge\\n")
             r6 = await fake.slash("lore-admin", {"import": {"file": att}}, user=admin)
             r7 = await fake.slash("lore-admin import", {"file": att}, user=admin)  # same thing
+            r8 = await fake.context_menu("Quote", r, user=viewer)     # message command (or a member: user command)
+            dm = await fake.slash("ping", user=fake.add_user("Loner"))  # a bot-DM interaction
         # leaving running(): bot closed, patches undone, ViolationsError if any payload broke a rule
         fake.sync_count, fake.global_sync_count, fake.guild_sync_count(guild)
 

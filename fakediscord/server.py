@@ -782,6 +782,57 @@ class FakeDiscord:
         choices.result = result
         return choices
 
+    async def context_menu(
+        self,
+        name: str,
+        target: FakeMember | FakeUser | FakeMessage | InteractionResult,
+        *,
+        user: FakeMember | FakeUser,
+        channel: FakeChannel | None = None,
+        locale: str | None = None,
+        check_permissions: bool = True,
+        timeout: float | None = None,
+        settle: float | None = None,
+        followups: int = 0,
+        require_response: bool = True,
+    ) -> InteractionResult:
+        """Run a user command (target: member/user) or message command (target: a message or result)."""
+        actor, ch = self._actor_and_channel(user, channel)
+        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        if isinstance(target, (FakeMember, FakeUser)):
+            cmd = self.find_command(name, ch.guild, type=2)
+            if isinstance(target, FakeUser) and ch.guild is not None and target.id in ch.guild.members:
+                target = ch.guild.members[target.id]
+            target_id = resolved.user(target)
+        else:
+            cmd = self.find_command(name, ch.guild, type=3)
+            live, _ = self._live_message(target)
+            target_id = str(live.id)
+            resolved.data.setdefault("messages", {})[target_id] = live.to_discord()
+        if check_permissions:
+            check_command_access(cmd, actor, ch)
+        data: dict[str, Any] = {
+            "id": str(cmd["id"]),
+            "name": cmd["name"],
+            "type": cmd["type"],
+            "target_id": target_id,
+            "resolved": resolved.data,
+        }
+        if cmd.get("guild_id"):
+            data["guild_id"] = str(cmd["guild_id"])
+        payload = base_payload(
+            application_id=self.application_id,
+            itype=2,
+            data=data,
+            user=actor,
+            channel=ch,
+            app_permissions=self._app_permissions(ch),
+            locale=locale,
+        )
+        return await self._run(
+            payload, actor, ch, timeout=timeout, settle=settle, followups=followups, require_response=require_response
+        )
+
     def _live_message(self, target: InteractionResult | FakeMessage | int) -> tuple[FakeMessage, _Record | None]:
         if isinstance(target, InteractionResult):
             msg = target.message or (target.followups[-1] if target.followups else None)

@@ -19,6 +19,7 @@ from fakediscord import (
     ViolationsError,
     render_result,
 )
+from fakediscord.pytest_plugin import fake_discord  # noqa: F401  (the plugin's fixture)
 from fakediscord.validate import (
     OPENAPI_ENV,
     OpenAPIValidator,
@@ -156,6 +157,14 @@ class TinyBot(commands.Bot):
             view = discord.ui.View()
             view.add_item(discord.ui.Button(label="Go", url="https://example.invalid/" + "a" * 600))
             await interaction.response.send_message("see", view=view)
+
+        @tree.context_menu(name="Who is this")
+        async def who(interaction: discord.Interaction, member: discord.Member) -> None:
+            await interaction.response.send_message(f"that is {member.display_name}", ephemeral=True)
+
+        @tree.context_menu(name="Quote")
+        async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
+            await interaction.response.send_message(f"> {message.content}", ephemeral=True)
 
         @tree.command(description="Crash")
         async def crash(interaction: discord.Interaction) -> None:
@@ -328,7 +337,7 @@ async def test_modal_roundtrip(world):
 
 
 async def test_files_defer_followups_and_options(world):
-    fake, guild, _admin, viewer = world
+    fake, guild, admin, viewer = world
     async with fake.running(TinyBot(guild.id)):
         r = await fake.slash("export", user=viewer)
         assert r.ephemeral
@@ -345,6 +354,11 @@ async def test_files_defer_followups_and_options(world):
         assert r.content == "spoilers x3"
         with pytest.raises(InvalidInteraction):
             await fake.slash("where", {"count": 3}, user=viewer)  # required option missing
+
+        who = await fake.context_menu("Who is this", admin, user=viewer)
+        assert who.content == "that is Admin"
+        quoted = await fake.context_menu("Quote", r, user=viewer)
+        assert quoted.content == "> spoilers x3"
 
         r = await fake.slash("local", user=viewer)
         assert r.content == "local to Rouge Fans"
@@ -535,3 +549,11 @@ def test_openapi_validator_and_exemptions(monkeypatch, tmp_path):
     assert {i.where for i in issues} == {"data.title", "data.components"}
     commands_body = [{"name": "x", "description": "d", "default_member_permissions": "32"}]
     assert validator.validate("PUT", "/applications/1/commands", commands_body) == []
+
+
+async def test_pytest_plugin_fixture(fake_discord):  # noqa: F811
+    guild = fake_discord.add_guild("Plugin Guild")
+    member = fake_discord.add_member(guild, "Someone")
+    async with fake_discord.running(TinyBot(guild.id)):
+        r = await fake_discord.slash("ping", user=member)
+    assert r.content == "pong"
