@@ -48,7 +48,7 @@ async def test_bad_form_input_changes_nothing(world):
     opened = await world.fake.slash(
         "lore-admin add", {"kind": "concept", "name": "Broken"}, user=world.admin, channel=world.ch()
     )
-    summary_id, aliases_id, episode_id = (i["custom_id"] for i in opened.modal.inputs)
+    summary_id, _aliases_id, episode_id = (i["custom_id"] for i in opened.modal.inputs)
     done = await world.fake.submit_modal(opened, {summary_id: "x", episode_id: "99"})
     assert done.ephemeral and "nothing was changed" in done.content
     export = await world.fake.slash("lore-admin export", user=world.admin, channel=world.ch())
