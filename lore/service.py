@@ -118,6 +118,7 @@ class LoreService:
         self.store = store
         self._scopes: dict[str, _Scope] = {}
         self._layered: dict[int | None, LayeredIndex] = {}
+        self._episodes: dict[int | None, tuple[LayeredIndex, dict[int, str]]] = {}
         self._guild_settings: dict[int, Setting] = {}
         self._channel_settings: dict[int, tuple[int, Setting]] = {}
         self._progress: dict[int, int] = {}
@@ -262,21 +263,26 @@ class LoreService:
         return self.index_for(guild_id).complete(text, policy, kinds, limit)
 
     def episode(self, number: int, policy: Policy, guild_id: int | None = None) -> EntryView | None:
-        for entry in self._episode_entries(guild_id):
-            if entry.episode is not None and entry.episode.number == number:
-                return self.render(entry, policy, guild_id)
-        return None
+        slug = self._episode_slugs(guild_id).get(number)
+        entry = self.get(slug, guild_id) if slug else None
+        return self.render(entry, policy, guild_id) if entry is not None else None
 
-    def _episode_entries(self, guild_id: int | None) -> list[Entry]:
+    def _episode_slugs(self, guild_id: int | None) -> dict[int, str]:
+        """Episode number -> slug of the entry a guild sees for it (cached with the guild's index)."""
         ix = self.index_for(guild_id)
-        out = []
-        for index, exclude in ix.layers:
+        cached = self._episodes.get(guild_id)
+        if cached is not None and cached[0] is ix:
+            return cached[1]
+        numbers: dict[int, str] = {}
+        for index, exclude in reversed(ix.layers):  # canon first, so a guild's own entry wins
             for e, slug in enumerate(index.slugs):
-                if slug not in exclude and index.record(e)[2] is Kind.EPISODE:
-                    entry = self.get(slug, guild_id)
-                    if entry is not None:
-                        out.append(entry)
-        return out
+                if slug in exclude or index.record(e)[2] is not Kind.EPISODE:
+                    continue
+                entry = self.get(slug, guild_id)
+                if entry is not None and entry.episode is not None:
+                    numbers[entry.episode.number] = slug
+        self._episodes[guild_id] = (ix, numbers)
+        return numbers
 
     def roster(self, group_slug: str, policy: Policy, guild_id: int | None = None) -> Roster | None:
         """The members of a group (e.g. the Immortal Nine), each with their status, gated."""
