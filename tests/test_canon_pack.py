@@ -1,0 +1,322 @@
+"""Coverage and consistency checks for the canon lore pack (lore/packs/canon.yaml)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from lore.model import MAX_EPISODE, RELATION_LABELS, Entry, Kind, Pack, RelationType
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK_PATH = ROOT / "lore" / "packs" / "canon.yaml"
+TWISTS_PATH = Path(__file__).resolve().parent / "data" / "twists.yaml"
+
+FACTIONS = [
+    "humans",
+    "neans",
+    "aletheia",
+    "ochrona",
+    "wellstown-police",
+    "alter",
+    "proto-neans",
+    "immortal-nine",
+    "sons-of-ares",
+    "council-of-free-neans",
+    "visitors",
+    "usurpers",
+    "panacea-corporation",
+    "carnival",
+]
+IMMORTAL_NINE = {
+    "nius",
+    "achillus",
+    "purgatory-viola",
+    "phantom-verde",
+    "hell-giallon",
+    "flash-silvia",
+    "double-headed-aerkos",
+    "grauphon",
+    "jet-black-noir",
+}
+MAIN_CHARACTERS = [
+    "rouge-redstar",
+    "naomi-orthmann",
+    "gene-junghardt",
+    "roy-junghardt",
+    "puppetmaster",
+    "opera",
+    "cyan",
+    "eva-cristella",
+    "ash-stahl",
+    "noid-262",
+    "chief-chau",
+    "juval",
+    "levi",
+    "dumas",
+    "rion",
+    "herman-heyward",
+    "jill",
+    "khan",
+]
+
+
+@cache
+def load_pack() -> Pack:
+    with PACK_PATH.open(encoding="utf-8") as fh:
+        return Pack.model_validate(yaml.safe_load(fh))
+
+
+def entries_by_slug() -> dict[str, Entry]:
+    return {e.slug: e for e in load_pack().entries}
+
+
+def load_twists() -> list[dict]:
+    with TWISTS_PATH.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def visible_text(pack: Pack, episode: int) -> str:
+    """Everything a viewer at ``episode`` could be shown, lower-cased: a conservative superset of
+    what the renderer displays (names, summaries, aliases, facts, attributes, relations, statuses)."""
+    by_slug = {e.slug: e for e in pack.entries}
+    chunks: list[str] = []
+    for e in pack.entries:
+        if e.introduced > episode:
+            continue
+        chunks += [e.name, e.summary]
+        chunks += [name for name, ep in e.all_names() if ep <= episode]
+        chunks += [f.text for f in e.facts if f.episode <= episode]
+        chunks += [f"{a.label}: {a.value}" for a in e.attributes if a.episode <= episode]
+        for r in e.relations:
+            if r.episode <= episode:
+                target = by_slug.get(r.target)
+                chunks.append(
+                    f"{RELATION_LABELS[r.type]} {target.name if target else r.target} {r.note or ''}"
+                )
+        if e.status is not None and e.status.episode <= episode:
+            chunks.append(f"{e.status.state.value} {e.status.note or ''}")
+        if e.episode is not None:
+            chunks += [e.episode.title, e.episode.title_ja or "", *e.episode.alt_titles]
+    return "\n".join(chunks).lower()
+
+
+def test_pack_validates() -> None:
+    pack = load_pack()
+    assert pack.pack.name == "metallic-rouge-canon"
+    assert len(pack.entries) >= 80
+
+
+def test_slugs_unique() -> None:
+    slugs = [e.slug for e in load_pack().entries]
+    assert len(slugs) == len(set(slugs))
+
+
+def test_series_entry() -> None:
+    series = [e for e in load_pack().entries if e.kind is Kind.SERIES]
+    assert [e.slug for e in series] == ["metallic-rouge"]
+    labels = {a.label for a in series[0].attributes}
+    for label in ("Studio", "Director", "Premiere", "Episodes", "Setting", "Opening theme", "Ending theme"):
+        assert label in labels
+
+
+def test_factions_exist() -> None:
+    entries = entries_by_slug()
+    for slug in FACTIONS:
+        assert slug in entries, slug
+        assert entries[slug].kind is Kind.FACTION, slug
+
+
+def test_exactly_the_immortal_nine_are_members() -> None:
+    members = {
+        e.slug
+        for e in load_pack().entries
+        if any(r.type is RelationType.MEMBER_OF and r.target == "immortal-nine" for r in e.relations)
+    }
+    assert members == IMMORTAL_NINE
+    entries = entries_by_slug()
+    for slug in IMMORTAL_NINE:
+        assert entries[slug].kind is Kind.CHARACTER
+
+
+def test_main_characters_exist() -> None:
+    entries = entries_by_slug()
+    for slug in MAIN_CHARACTERS:
+        assert slug in entries, slug
+        assert entries[slug].kind is Kind.CHARACTER, slug
+
+
+def test_all_thirteen_episodes() -> None:
+    entries = entries_by_slug()
+    numbers = []
+    for n in range(1, MAX_EPISODE + 1):
+        e = entries[f"episode-{n}"]
+        assert e.kind is Kind.EPISODE
+        assert e.episode is not None
+        assert e.episode.number == n
+        assert e.episode.title
+        assert e.episode.title_ja
+        assert e.episode.air_date is not None
+        numbers.append(e.episode.number)
+        assert all(f.episode in (0, n) for f in e.facts), f"episode-{n}: synopsis facts belong to episode {n}"
+        assert any(f.episode == n for f in e.facts), f"episode-{n} has no synopsis"
+    episode_numbers = sorted(e.episode.number for e in load_pack().entries if e.episode is not None)
+    assert episode_numbers == list(range(1, MAX_EPISODE + 1))
+
+
+def test_every_fact_and_attribute_is_sourced() -> None:
+    pack = load_pack()
+    ids = {s.id for s in pack.pack.sources}
+    assert len(ids) == len(pack.pack.sources), "duplicate source ids"
+    for s in pack.pack.sources:
+        assert s.url, s.id
+    for e in pack.entries:
+        for item in [*e.facts, *e.attributes]:
+            assert item.source and item.source in ids, (e.slug, item)
+        for item in [*e.aliases, *e.relations, *([e.status] if e.status else [])]:
+            assert item.source is None or item.source in ids, (e.slug, item)
+
+
+def test_every_cited_source_is_listed_and_used() -> None:
+    pack = load_pack()
+    cited = set()
+    for e in pack.entries:
+        for item in [*e.facts, *e.attributes, *e.aliases, *e.relations, *([e.status] if e.status else [])]:
+            if item.source:
+                cited.add(item.source)
+    assert {s.id for s in pack.pack.sources} == cited
+
+
+def test_relation_targets_exist_and_are_known_in_time() -> None:
+    entries = entries_by_slug()
+    for e in entries.values():
+        for r in e.relations:
+            assert r.target in entries, (e.slug, r.target)
+            assert r.target != e.slug, e.slug
+            # A relation shown before its target is introduced would leak the target's name.
+            assert r.episode >= entries[r.target].introduced, (e.slug, r)
+
+
+def test_nothing_revealed_before_its_entry() -> None:
+    for e in load_pack().entries:
+        items = [*e.facts, *e.attributes, *e.aliases, *e.relations, *([e.status] if e.status else [])]
+        for item in items:
+            assert item.episode >= e.introduced, (e.slug, item)
+
+
+def test_characters_have_status() -> None:
+    for e in load_pack().entries:
+        if e.kind is Kind.CHARACTER:
+            assert e.status is not None, e.slug
+
+
+def test_summaries_non_empty() -> None:
+    for e in load_pack().entries:
+        assert e.summary.strip(), e.slug
+
+
+def test_no_alias_claimed_twice_unless_shared() -> None:
+    claims: dict[str, list[tuple[str, bool, bool]]] = defaultdict(list)  # name -> (slug, is_name, shared)
+    for e in load_pack().entries:
+        claims[e.name.casefold()].append((e.slug, True, False))
+        seen = {e.name.casefold()}
+        for a in e.aliases:
+            key = a.name.casefold()
+            assert key not in seen, f"{e.slug} lists {a.name!r} twice"
+            seen.add(key)
+            claims[key].append((e.slug, False, a.shared))
+    for name, owners in claims.items():
+        if len({slug for slug, _, _ in owners}) < 2:
+            continue
+        assert sum(is_name for _, is_name, _ in owners) <= 1, f"two entries are named {name!r}"
+        for slug, is_name, shared in owners:
+            assert is_name or shared, (
+                f"alias {name!r} on {slug} collides with another entry but is not shared"
+            )
+
+
+def test_shared_aliases_really_are_shared() -> None:
+    owners: dict[str, set[str]] = defaultdict(set)
+    for e in load_pack().entries:
+        owners[e.name.casefold()].add(e.slug)
+        for a in e.aliases:
+            owners[a.name.casefold()].add(e.slug)
+    for e in load_pack().entries:
+        for a in e.aliases:
+            if a.shared:
+                assert len(owners[a.name.casefold()]) > 1, (
+                    f"{a.name!r} on {e.slug} is marked shared needlessly"
+                )
+
+
+def test_identity_relations_are_mutual() -> None:
+    entries = entries_by_slug()
+    for e in entries.values():
+        for r in e.relations:
+            if r.type is RelationType.IDENTITY_OF:
+                back = [
+                    b
+                    for b in entries[r.target].relations
+                    if b.type is RelationType.IDENTITY_OF and b.target == e.slug
+                ]
+                assert back and back[0].episode == r.episode, (e.slug, r.target)
+
+
+def test_twist_phrases_appear_at_their_reveal() -> None:
+    pack = load_pack()
+    twists = load_twists()
+    assert twists
+    for t in twists:
+        phrase, episode = t["phrase"].lower(), t["episode"]
+        assert 1 <= episode <= MAX_EPISODE, t
+        assert phrase in visible_text(pack, episode), (
+            f"{t['phrase']!r} is not in the pack at episode {episode}"
+        )
+
+
+def test_twist_phrases_are_not_names() -> None:
+    """The spoiler audit types every name, alias and slug as a query and answers echo their query,
+    so a twist phrase inside a name would always look visible: phrases must come from prose."""
+    queries = {e.slug.casefold() for e in load_pack().entries}
+    queries |= {n.casefold() for e in load_pack().entries for n, _ in e.all_names()}
+    for t in load_twists():
+        phrase = t["phrase"].casefold()
+        assert not any(phrase in q for q in queries), f"{t['phrase']!r} is (part of) a name or alias"
+
+
+def test_twist_phrases_hidden_before_their_reveal() -> None:
+    pack = load_pack()
+    for t in load_twists():
+        phrase, episode = t["phrase"].lower(), t["episode"]
+        assert phrase not in visible_text(pack, episode - 1), (
+            f"{t['phrase']!r} leaks before episode {episode}"
+        )
+
+
+def test_cover_identities_are_not_given_away_early() -> None:
+    """Searching a cover name before its reveal must only ever find the cover entry."""
+    reveals = {
+        "jill": ("flash-silvia", 7),
+        "dr-afdal": ("phantom-verde", 4),
+        "dumas": ("hell-giallon", 4),
+        "aes-and-alice": ("double-headed-aerkos", 7),
+        "eden-varok": ("jet-black-noir", 8),
+        "roy-junghardt": ("puppetmaster", 12),
+    }
+    entries = entries_by_slug()
+    for cover, (secret, episode) in reveals.items():
+        # Names each entry carries before the reveal must not turn up on the other entry before it.
+        for a, b in ((cover, secret), (secret, cover)):
+            early = {n.casefold() for n, ep in entries[a].all_names() if ep < episode}
+            for name, ep in entries[b].all_names():
+                if name.casefold() in early:
+                    assert ep >= episode, (b, name, ep)
+            # Nor may an entry carry the other entry's own name before the reveal.
+            for name, ep in entries[b].all_names():
+                if name.casefold() == entries[a].name.casefold():
+                    assert ep >= episode, (b, name, ep)
+        for r in entries[cover].relations:
+            if r.target == secret:
+                assert r.episode >= episode, (cover, r)
