@@ -230,9 +230,12 @@ class NameIndex:
 
 
 def _boost(q: str, key: str, score: float) -> float:
-    """Prefer whole-name and word-prefix hits over fuzzy ones of the same raw score."""
+    """Adjust a raw WRatio score: whole-name and word-prefix hits first, and no credit for a
+    short name that merely occurs inside a longer query ("ash" in "flash silvia")."""
     if key == q:
         return 100.0
+    if len(key) < len(q):
+        score = min(score, max(fuzz.ratio(q, key), fuzz.token_sort_ratio(q, key), fuzz.token_set_ratio(q, key)))
     if key.startswith(q):
         return max(score, 92.0 + 6.0 * len(q) / len(key))
     if f" {q}" in f" {key}":
