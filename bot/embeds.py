@@ -113,8 +113,8 @@ class _Builder:
             self.embed.add_field(name=label, value=chunk, inline=inline)
 
     def lines_field(self, name: str, lines: list[str]) -> None:
-        for block in limits.pack_lines(lines, limits.FIELD_VALUE):
-            self.field(name, block)
+        for i, block in enumerate(limits.pack_lines(lines, limits.FIELD_VALUE)):
+            self.field(name if i == 0 else f"{name} (cont.)", block)
 
     def finish(self) -> list[discord.Embed]:
         total = len(self.pages)

@@ -12,7 +12,7 @@ from lore.model import MAX_EPISODE
 from lore.spoilers import DEFAULT_POLICY, Mode, Setting
 
 MODE_HELP = {
-    Mode.HIDE: "later lore is left out (the reply says how much)",
+    Mode.HIDE: "later lore is left out, and the reply says how much",
     Mode.TAG: "later lore is shown in spoiler tags",
     Mode.SHOW: "everything is shown",
 }
