@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -79,8 +80,47 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 2: full-text rows in an ordinary table indexed by entry (the FTS index reads them as external
+    # content), so replacing one entry's text no longer scans the whole index
+    """
+    CREATE TABLE lore_text_rows (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL,
+        slug TEXT NOT NULL,
+        episode INTEGER NOT NULL,
+        part TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX lore_text_rows_entry ON lore_text_rows (scope, slug);
+    INSERT INTO lore_text_rows (scope, slug, episode, part, text)
+        SELECT scope, slug, episode, part, text FROM lore_text;
+    DROP TABLE lore_text;
+    CREATE VIRTUAL TABLE lore_text USING fts5 (
+        text, content = 'lore_text_rows', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER lore_text_rows_insert AFTER INSERT ON lore_text_rows BEGIN
+        INSERT INTO lore_text (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER lore_text_rows_delete AFTER DELETE ON lore_text_rows BEGIN
+        INSERT INTO lore_text (lore_text, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    INSERT INTO lore_text (lore_text) VALUES ('rebuild');
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _statements(script: str) -> Iterable[str]:
+    """Split a migration script into complete SQL statements (trigger bodies included)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf
+            buf = ""
+    if buf.strip():
+        yield buf
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +232,8 @@ class Store:
         applied = 0
         for version in range(current + 1, SCHEMA_VERSION + 1):
             async with self.transaction():
-                for statement in MIGRATIONS[version - 1].split(";"):
-                    if statement.strip():
-                        await self.db.execute(statement)
+                for statement in _statements(MIGRATIONS[version - 1]):
+                    await self.db.execute(statement)
                 await self.db.execute(f"PRAGMA user_version = {version}")
             log.info("lore database migrated to schema version %d", version)
             applied += 1
@@ -245,7 +284,7 @@ class Store:
         out: dict[str, int] = {}
         async with self.transaction() as db:
             for slug in purge:
-                await db.execute("DELETE FROM lore_text WHERE scope = ? AND slug = ?", (scope, slug))
+                await db.execute("DELETE FROM lore_text_rows WHERE scope = ? AND slug = ?", (scope, slug))
                 await db.execute("DELETE FROM entries WHERE scope = ? AND slug = ?", (scope, slug))
             for ch in changes:
                 async with db.execute(
@@ -272,10 +311,10 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (scope, ch.slug, number, ch.action, author, now, doc),
                 )
-                await db.execute("DELETE FROM lore_text WHERE scope = ? AND slug = ?", (scope, ch.slug))
+                await db.execute("DELETE FROM lore_text_rows WHERE scope = ? AND slug = ?", (scope, ch.slug))
                 if ch.entry is not None:
                     await db.executemany(
-                        "INSERT INTO lore_text (scope, slug, episode, part, text) VALUES (?, ?, ?, ?, ?)",
+                        "INSERT INTO lore_text_rows (scope, slug, episode, part, text) VALUES (?, ?, ?, ?, ?)",
                         list(_text_rows(scope, ch.entry)),
                     )
                 out[ch.slug] = number
@@ -300,8 +339,9 @@ class Store:
     async def search_text(self, match: str, scopes: list[str], limit: int = 500) -> list[TextHit]:
         marks = ", ".join("?" for _ in scopes)
         sql = (
-            "SELECT scope, slug, episode, part, snippet(lore_text, 4, '**', '**', '…', 16), bm25(lore_text) "
-            f"FROM lore_text WHERE lore_text MATCH ? AND scope IN ({marks}) ORDER BY bm25(lore_text) LIMIT ?"
+            "SELECT r.scope, r.slug, r.episode, r.part, snippet(lore_text, 0, '**', '**', '…', 16), "
+            "bm25(lore_text) FROM lore_text JOIN lore_text_rows AS r ON r.id = lore_text.rowid "
+            f"WHERE lore_text MATCH ? AND r.scope IN ({marks}) ORDER BY bm25(lore_text) LIMIT ?"
         )
         async with self.db.execute(sql, (match, *scopes, limit)) as cur:
             return [TextHit(s, sl, int(ep), p, snip, rank) async for s, sl, ep, p, snip, rank in cur]

@@ -120,3 +120,30 @@ async def test_canon_upgrade_keeps_guild_overrides(tmp_path):
     assert svc.get("ochrona") is None
     assert any(f.text == "Guild note." for f in svc.get("mars", 3).facts)
     await svc.close()
+
+
+async def test_version_1_database_is_migrated_with_its_text_index(tmp_path):
+    from lore.store import MIGRATIONS, _statements
+
+    path = tmp_path / "v1.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    for statement in _statements(MIGRATIONS[0]):
+        con.execute(statement)
+    con.execute("PRAGMA user_version = 1")
+    con.execute(
+        "INSERT INTO lore_text (scope, slug, episode, part, text) VALUES ('canon', 'mars', 0, 'fact', 'red dust')"
+    )
+    con.close()
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION
+    hits = await store.search_text('"dust"', ["canon"])
+    assert [(h.slug, h.snippet) for h in hits] == [("mars", "red **dust**")]
+    await store.close()
+
+
+async def test_replacing_an_entry_replaces_its_searchable_text(mini):
+    policy = Policy(13, Mode.SHOW)
+    assert (await mini.search_text("colonised", policy)).hits
+    await mini.save_entry(None, {"slug": "mars", "kind": "location", "name": "Mars", "summary": "Dusty."}, "t", "edit")
+    assert not (await mini.search_text("colonised", policy)).hits
+    assert [h.slug for h in (await mini.search_text("dusty", policy)).hits] == ["mars"]
