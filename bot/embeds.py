@@ -138,9 +138,11 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
     desc = kind_line + ("\n\n" + view.summary if view.summary else "")
     if view.episode and view.episode.get("title"):
         ep = view.episode
-        if ep.get("title_ja"):
-            desc += f"\n\n**Japanese title:** {ep['title_ja']}"
-        if ep.get("alt_titles"):
+        labels = {(a.label or "").casefold() for a in view.attributes}
+        desc += "\n"
+        if ep.get("title_ja") and "japanese title" not in labels:
+            desc += f"\n**Japanese title:** {ep['title_ja']}"
+        if ep.get("alt_titles") and "english title" not in labels:
             desc += "\n**Also titled:** " + ", ".join(ep["alt_titles"])
         if ep.get("air_date"):
             note = " (computed from the weekly slot)" if ep.get("air_date_computed") else ""

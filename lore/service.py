@@ -336,7 +336,7 @@ class LoreService:
         ix = self.index_for(guild_id)
         g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
         bound = 10**6 if policy.mode is Mode.SHOW else policy.episode
-        seen: set[tuple[str, str]] = set()
+        seen: set[str] = set()
         for hit in await self.store.search_text(match, scopes):
             if hit.scope == CANON and g is not None and hit.slug in g.docs:
                 continue  # shadowed by this guild's override or removal
@@ -347,10 +347,9 @@ class LoreService:
             if introduced > bound or hit.episode > bound:
                 out.hidden += 1
                 continue
-            key = (slug, hit.snippet)
-            if key in seen:
-                continue
-            seen.add(key)
+            if slug in seen:
+                continue  # one hit per entry: its best-ranked passage
+            seen.add(slug)
             if len(out.hits) < limit:
                 out.hits.append(SearchHit(slug, name, kind, hit.snippet, hit.episode))
         return out
