@@ -292,16 +292,14 @@ class LoreService:
         group_view = self.render(group, policy, guild_id)
         if group_view is None:
             return None
-        ix = self.index_for(guild_id)
+        own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        layers = [(own, frozenset())] if own is not None else []
+        layers.append((self._scopes[CANON], frozenset(own.docs) if own is not None else frozenset()))
         members: dict[str, int] = {}
-        for index, exclude in ix.layers:
-            scope = next(s for s in self._scopes.values() if s.index is index)
-            for target, pairs in scope.member_of.items():
-                if target != group_slug:
-                    continue
-                for slug, ep in pairs:
-                    if slug not in exclude:
-                        members.setdefault(slug, ep)
+        for scope, exclude in layers:
+            for slug, ep in scope.member_of.get(group_slug, ()):
+                if slug not in exclude:
+                    members.setdefault(slug, ep)
         lines: list[RosterLine] = []
         hidden = 0
         for slug, ep in members.items():
