@@ -6,6 +6,8 @@ import json
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lore.packs import PackError, parse_text, validate
 from tests.conftest import MINI_PACK
@@ -92,3 +94,27 @@ async def test_import_is_idempotent_and_export_round_trips(mini):
         assert not report.changed
     canon = mini.export(None)
     assert not (await mini.import_pack(canon, guild_id=None, author="t")).changed
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 20) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_arbitrary_bytes_parse_or_fail_with_a_pack_error(raw):
+    try:
+        validate(parse_text(raw, name="x.yaml"))
+    except PackError as e:
+        assert e.errors and all(": " in err for err in e.errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["pack", "entries", "extra"]), json_values, max_size=3))
+def test_arbitrary_structures_validate_or_list_errors(data):
+    try:
+        validate(data)
+    except PackError as e:
+        assert e.errors and all(": " in err for err in e.errors)
