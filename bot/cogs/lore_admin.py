@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot import limits
 from bot.checks import admin_group_check
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
-from bot.replies import lore_of, send
+from bot.replies import lore_of, policy_for, send
 from bot.views import Confirm
 from lore.model import MAX_EPISODE, Entry, Kind
 from lore.packs import PackError
@@ -72,12 +72,18 @@ def resolve_target(interaction: discord.Interaction, name: str) -> Entry:
     if name == NO_MATCH:
         raise LoreError("Pick an entry from the suggestions.")
     lore = lore_of(interaction).lore
-    answer = lore.ask(name, EVERYTHING, interaction.guild_id)
-    if answer.view is None or answer.view.slug is None:
+    # Guesses are made only among what this channel may see; an entry beyond it must be named exactly.
+    answer = lore.ask(name, policy_for(interaction), interaction.guild_id)
+    slug = answer.view.slug if answer.view is not None else None
+    if slug is None:
+        exact = lore.ask(name, EVERYTHING, interaction.guild_id).result
+        if exact.match is not None and exact.match.score >= 100.0:
+            slug = exact.match.slug
+    if slug is None:
         if answer.result.ambiguous:
             raise LoreError("That name matches several entries: pick one from the suggestions.")
         raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
-    entry = lore.get(answer.view.slug, interaction.guild_id)
+    entry = lore.get(slug, interaction.guild_id)
     if entry is None:  # pragma: no cover - the index and documents change together
         raise LoreError("That entry is no longer available.")
     return entry
@@ -254,15 +260,13 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 1, 1_000_000]
     ) -> None:
         lore = lore_of(interaction).lore
-        if name == NO_MATCH:
-            raise LoreError("Pick an entry from the suggestions.")
-        answer = lore.ask(name, EVERYTHING, interaction.guild_id)
-        slug = answer.view.slug if answer.view else None
-        if slug is None:
+        try:
+            slug = resolve_target(interaction, name).slug
+        except LoreError:
             # a removed entry can still be reverted: accept its slug directly
-            slug = name if (await lore.history(interaction.guild_id, name))[1] else None
-        if slug is None:
-            raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
+            if not (await lore.history(interaction.guild_id, name))[1]:
+                raise
+            slug = name
         new = await lore.revert(interaction.guild_id, slug, revision, author_of(interaction))
         await send(interaction, f"Reverted to revision {revision} (now revision {new}).", ephemeral=True)
 

@@ -154,3 +154,14 @@ async def test_search_paginates_and_only_the_owner_turns_pages(world):
     assert stranger.ephemeral and "belong to the person" in stranger.content
     turned = await world.fake.click(r, label="›", user=world.viewer)
     assert "page 2/" in turned.embeds[0]["footer"]["text"]
+
+
+async def test_admin_guesses_stay_within_the_channel_policy(world):
+    # at episode 0 a fuzzy guess must not name an entry introduced later, even to an admin
+    guess = await world.fake.slash("lore-admin remove", {"name": "jet blak"}, user=world.admin, channel=world.ch())
+    assert "Noir" not in guess.all_text and not guess.buttons
+    exact = await world.fake.slash(
+        "lore-admin remove", {"name": "Jet Black Noir"}, user=world.admin, channel=world.ch()
+    )
+    assert "Remove **Jet Black Noir**" in exact.content
+    await world.fake.click(exact, label="Cancel")
