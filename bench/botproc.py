@@ -1,0 +1,61 @@
+"""The bot as its own process, pointed at the benchmark's fake Discord.
+
+``python -m bench.botproc --db DB --pack PACK --api-base URL --gateway URL [--sync]`` starts the
+real :class:`bot.app.LoreBot` through the production serving loop (``bot.runner._serve``: signals,
+clean close), with one extra command, ``/ping``, that answers "pong" through the same reply
+helper: the trivial command end-to-end figures are compared with. ``--sync`` registers the
+commands even when the database says they are unchanged (a fresh fake knows none).
+
+Only the two URLs discord.py builds its requests from are changed (what ``fakediscord.patch``
+does), so the process imports nothing of the fake: its start-up is the bot's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--pack", type=Path)
+    ap.add_argument("--api-base", required=True)
+    ap.add_argument("--gateway", required=True)
+    ap.add_argument("--sync", action="store_true")
+    args = ap.parse_args()
+
+    import discord
+    import discord.gateway
+    import discord.http
+    import yarl
+    from discord import app_commands
+
+    from bot.app import LoreBot
+    from bot.replies import send
+    from bot.runner import _serve
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    discord.http.Route.BASE = args.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
+
+    @app_commands.command(name="ping", description="Benchmark: a trivial reply")
+    async def ping(interaction: discord.Interaction) -> None:
+        await send(interaction, "pong")
+
+    class BenchBot(LoreBot):
+        async def setup_hook(self) -> None:
+            self.tree.add_command(ping)
+            await super().setup_hook()
+            if args.sync:
+                await self.sync_commands()
+
+    bot = BenchBot(db_path=args.db, canon_pack=args.pack, auto_sync=True)
+    asyncio.run(_serve(bot, "bench-token"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

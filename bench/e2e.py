@@ -1,0 +1,339 @@
+"""End-to-end figures: the real bot in its own process, the fake Discord in this one.
+
+The bot (``bench.botproc``) connects to the fake over HTTP and a websocket exactly as it would to
+Discord; the fake, here, plays the users. Timings are taken on the fake's side: from just before
+the interaction is built and sent over the gateway to the moment the bot's callback has arrived
+and been checked. The bot has a core to itself and the fake the other, as the real Discord would
+be elsewhere. The fake's OpenAPI schema check is off (it is the fake's cost, not the bot's); its
+Discord-rule checks stay on, and any violation is reported.
+
+Figures: sequential latency of ``/ping`` (defined only here), ``/character`` and its autocomplete,
+interleaved; latency and throughput with 50 interactions in flight; start-up from process start
+to the first answer (warm: database already filled; first fill: empty database and the pack
+file); resident memory of the bot process after start-up and after the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.data import CACHE, ROOT, Dataset
+from bench.queries import typo
+from bench.stats import percentile, rss_mb, summary_ms
+from fakediscord import FakeDiscord
+from lore.model import Kind
+from lore.packs import MAX_PACK_BYTES
+
+CONCURRENCY = 50
+
+
+class BenchFake(FakeDiscord):
+    """The fake, waiting only for each interaction's callback (no settling afterwards) and noting
+    when the callback request reached it (before the fake checks and stores it), per calling task."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(openapi=False, raise_on_violations=False, **kwargs)
+        self.done_at: dict[asyncio.Task[Any], int] = {}
+        self._arrived: dict[str, int] = {}
+
+    async def _callback(self, ctx: Any, iid: str, token: str) -> tuple[int, Any]:
+        self._arrived.setdefault(token, time.perf_counter_ns())
+        return await super()._callback(ctx, iid, token)
+
+    async def _settle(self, rec: Any, timeout: float, settle: float, followups: int) -> None:
+        try:
+            await asyncio.wait_for(rec.attempted.wait(), timeout)
+        except TimeoutError:
+            rec.timed_out = True
+        task = asyncio.current_task()
+        if task is not None:
+            self.done_at[task] = self._arrived.pop(rec.token, None) or time.perf_counter_ns()
+
+
+@dataclass(slots=True)
+class E2EWork:
+    character: list[str]  # /character name values: picked slugs, typed names, typos
+    typed: list[str]  # what users type into /character's autocomplete
+    first: str  # the first question a freshly started bot answers
+
+
+def prepare(ds: Dataset, n: int = 400, seed: int = 17) -> E2EWork:
+    rng = random.Random(seed)
+    chars = [e for e in ds.pack.entries if e.kind is Kind.CHARACTER] or list(ds.pack.entries)
+    character: list[str] = []
+    typed: list[str] = []
+    for _ in range(n):
+        e = rng.choice(chars)
+        r = rng.random()
+        if r < 0.5:
+            character.append(e.slug)  # the value of a picked autocomplete choice
+        elif r < 0.8:
+            character.append(e.name)
+        else:
+            character.append(typo(e.name, rng))
+        k = rng.choice((1, 2, 3, 4, 5, 6, 8))
+        text = e.name[:k]
+        typed.append(typo(text, rng) if len(text) >= 4 and rng.random() < 0.2 else text)
+    return E2EWork(character, typed, chars[0].name)
+
+
+class BotProcess:
+    def __init__(self, fake: BenchFake, db: Path, pack: Path | None, *, sync: bool = False):
+        self.fake = fake
+        self.db = db
+        self.pack = pack
+        self.sync = sync
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        self.started_ns = 0
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "bench.botproc", "--db", str(self.db), "--api-base", self.fake.api_base]
+        cmd += ["--gateway", self.fake.gateway_url]
+        if self.pack is not None:
+            cmd += ["--pack", str(self.pack)]
+        if self.sync:
+            cmd.append("--sync")
+        self.started_ns = time.perf_counter_ns()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT.parent, stdout=self.log, stderr=subprocess.STDOUT)
+
+    async def connected(self, identified_before: int, timeout: float = 120.0) -> None:
+        """Wait until the bot has identified and been sent READY and its guilds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.fake.session
+            if self.fake.identify_count > identified_before and s is not None and s.seq >= 1 + len(self.fake.guilds):
+                return
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"the bot exited with {self.proc.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the bot did not connect within {timeout} s:\n{self.output()}")
+            await asyncio.sleep(0.001)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-4000:]
+
+    def memory(self) -> dict[str, float]:
+        assert self.proc is not None
+        return rss_mb(self.proc.pid)
+
+    async def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            for _ in range(1000):
+                if self.proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Driver:
+    def __init__(self, fake: BenchFake):
+        self.fake = fake
+        self.guild = fake.add_guild("Benchmark Server", channels=["general"])
+        self.channel = self.guild.channels["general"]
+        self.users = [fake.add_member(self.guild, f"Viewer {i}") for i in range(CONCURRENCY)]
+        self.bad: list[str] = []
+
+    async def _timed(self, coro_fn) -> int:
+        t0 = time.perf_counter_ns()
+        result = await coro_fn()
+        done = self.fake.done_at.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+        if getattr(result, "timed_out", False) or getattr(getattr(result, "result", None), "timed_out", False):
+            self.bad.append("timed out")
+        return (done or time.perf_counter_ns()) - t0
+
+    async def ping(self, user: int = 0) -> int:
+        return await self._timed(lambda: self.fake.slash("ping", user=self.users[user], channel=self.channel))
+
+    async def character(self, name: str, user: int = 0) -> int:
+        return await self._timed(
+            lambda: self.fake.slash("character", {"name": name}, user=self.users[user], channel=self.channel)
+        )
+
+    async def autocomplete(self, text: str, user: int = 0) -> int:
+        return await self._timed(
+            lambda: self.fake.autocomplete(
+                "character", {"name": text}, focused="name", user=self.users[user], channel=self.channel
+            )
+        )
+
+
+async def _sequential(d: Driver, work: E2EWork, rounds: int) -> dict[str, Any]:
+    ping: list[int] = []
+    char: list[int] = []
+    ac: list[int] = []
+    for i in range(10):  # warm-up
+        await d.ping()
+        await d.character(work.character[i % len(work.character)])
+        await d.autocomplete(work.typed[i % len(work.typed)])
+    for i in range(rounds):  # interleaved, so that any drift touches all three alike
+        ping.append(await d.ping())
+        char.append(await d.character(work.character[i % len(work.character)]))
+        ac.append(await d.autocomplete(work.typed[i % len(work.typed)]))
+    out = {"ping": summary_ms(ping), "character": summary_ms(char), "autocomplete": summary_ms(ac)}
+    out["character_ratio"] = out["character"]["p50_ms"] / out["ping"]["p50_ms"]
+    out["autocomplete_ratio"] = out["autocomplete"]["p50_ms"] / out["ping"]["p50_ms"]
+    return out
+
+
+async def _burst(d: Driver, make, bursts: int) -> dict[str, Any]:
+    lat: list[int] = []
+    total = 0
+    elapsed = 0
+    for b in range(bursts):
+        t0 = time.perf_counter_ns()
+        got = await asyncio.gather(*(make(b * CONCURRENCY + i, i) for i in range(CONCURRENCY)))
+        elapsed += time.perf_counter_ns() - t0
+        lat.extend(got)
+        total += len(got)
+    out = summary_ms(lat)
+    out["per_second"] = total / (elapsed / 1e9)
+    out["interactions"] = total
+    return out
+
+
+async def _concurrent(d: Driver, work: E2EWork, bursts: int) -> dict[str, Any]:
+    names = work.character
+
+    def ping(_: int, u: int):
+        return d.ping(u)
+
+    def char(i: int, u: int):
+        return d.character(names[i % len(names)], u)
+
+    await _burst(d, ping, 1)  # warm-up
+    await _burst(d, char, 1)
+    pings: list[dict[str, Any]] = []
+    chars: list[dict[str, Any]] = []
+    for _ in range(bursts):  # alternating bursts
+        pings.append(await _burst(d, ping, 1))
+        chars.append(await _burst(d, char, 1))
+
+    def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+        seconds = sum(p["interactions"] / p["per_second"] for p in parts)
+        n = sum(p["interactions"] for p in parts)
+        p50s = sorted(p["p50_ms"] for p in parts)
+        p99s = sorted(p["p99_ms"] for p in parts)
+        return {
+            "p50_ms": percentile(p50s, 50),  # median over bursts of each burst's median
+            "p99_ms": percentile(p99s, 50),
+            "per_second": n / seconds,
+            "interactions": n,
+            "bursts": len(parts),
+        }
+
+    out = {"concurrency": CONCURRENCY, "ping": merge(pings), "character": merge(chars)}
+    out["character_ratio"] = out["character"]["p50_ms"] / out["ping"]["p50_ms"]
+    out["throughput_ratio"] = out["character"]["per_second"] / out["ping"]["per_second"]
+    return out
+
+
+async def _start_and_answer(fake: BenchFake, d: Driver, db: Path, pack: Path | None, question: str) -> dict[str, Any]:
+    """Start a bot process; time process start -> gateway ready -> first answer."""
+    bot = BotProcess(fake, db, pack)
+    before = fake.identify_count
+    bot.start()
+    try:
+        await bot.connected(before)
+        ready_ns = time.perf_counter_ns()
+        await d.character(question)
+        answered_ns = time.perf_counter_ns()
+        mem = bot.memory()
+        return {
+            "seconds": (answered_ns - bot.started_ns) / 1e9,
+            "connected_seconds": (ready_ns - bot.started_ns) / 1e9,
+            **mem,
+            "bot": bot,
+        }
+    except BaseException:
+        await bot.stop()
+        raise
+
+
+async def _run(ds: Dataset, work: E2EWork, quick: bool, log) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    async with BenchFake(timeout=30.0, callback_deadline=None) as fake:
+        d = Driver(fake)
+        # Register the commands with this fake (the database remembers an earlier sync).
+        primer = BotProcess(fake, ds.db, ds.pack_file, sync=True)
+        before = fake.identify_count
+        primer.start()
+        try:
+            await primer.connected(before)
+            await d.ping()
+        finally:
+            await primer.stop()
+        starts = 2 if quick else 5
+        runs = []
+        bot = None
+        for i in range(starts):
+            r = await _start_and_answer(fake, d, ds.db, ds.pack_file, work.first)
+            runs.append(r)
+            if i < starts - 1:
+                await r.pop("bot").stop()
+            else:
+                bot = r.pop("bot")
+        assert bot is not None
+        secs = sorted(r["seconds"] for r in runs)
+        out["startup"] = {
+            "warm_seconds": percentile(secs, 50),
+            "warm_runs": [round(s, 3) for s in secs],
+            "connected_seconds": percentile(sorted(r["connected_seconds"] for r in runs), 50),
+            "rss_mb": percentile(sorted(r["rss_mb"] for r in runs), 50),
+            "peak_mb": percentile(sorted(r["peak_mb"] for r in runs), 50),
+        }
+        log(
+            f"    start-up to first answer {out['startup']['warm_seconds']:.2f} s (warm, median of {starts}), "
+            f"RSS {out['startup']['rss_mb']:.0f} MB"
+        )
+        try:
+            seq = await _sequential(d, work, 60 if quick else 300)
+            log(
+                f"    sequential: /ping {seq['ping']['p50_ms']:.2f} ms, /character {seq['character']['p50_ms']:.2f} ms "
+                f"({seq['character_ratio']:.2f}×), autocomplete {seq['autocomplete']['p50_ms']:.2f} ms "
+                f"({seq['autocomplete_ratio']:.2f}×)"
+            )
+            conc = await _concurrent(d, work, 2 if quick else 8)
+            log(
+                f"    {CONCURRENCY} concurrent: /ping {conc['ping']['per_second']:.0f}/s, "
+                f"/character {conc['character']['per_second']:.0f}/s ({conc['throughput_ratio']:.0%}); "
+                f"median {conc['ping']['p50_ms']:.1f} vs {conc['character']['p50_ms']:.1f} ms"
+            )
+            out["e2e"] = {"sequential": seq, "concurrent": conc, "rss_after_load_mb": bot.memory()["rss_mb"]}
+        finally:
+            await bot.stop()
+        # First fill: an empty database and the pack file (only packs a pack file may carry).
+        if ds.pack_file.stat().st_size <= MAX_PACK_BYTES:
+            fills = []
+            for _ in range(1 if quick else 3):
+                with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+                    r = await _start_and_answer(fake, d, Path(tmp) / "first.sqlite3", ds.pack_file, work.first)
+                    await r.pop("bot").stop()
+                fills.append(r["seconds"])
+            out["startup"]["first_fill_seconds"] = percentile(sorted(fills), 50)
+            log(f"    first fill to first answer {out['startup']['first_fill_seconds']:.2f} s")
+        violations = fake.take_violations()
+        out.setdefault("e2e", {})["violations"] = [str(v) for v in violations[:5]]
+        out["e2e"]["violation_count"] = len(violations)
+        out["e2e"]["problems"] = d.bad[:5]
+    return out
+
+
+def run(ds: Dataset, work: E2EWork, *, quick: bool, log=print) -> dict[str, Any]:
+    return asyncio.run(_run(ds, work, quick, log))
