@@ -7,11 +7,15 @@ writes as single transactions, refreshing the affected index afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import logging
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -99,16 +103,25 @@ class _Scope:
     """One scope's documents and its name index.
 
     Documents are kept as UTF-8 bytes (what SQLite stores): half the memory of ``str`` for text
-    with kana, and what ``Entry.model_validate_json`` reads directly.
+    with kana, and what ``Entry.model_validate_json`` reads directly. A large scope given a
+    ``snapshot`` path reuses the index saved there when its rows are the ones it was built from.
     """
 
-    def __init__(self, rows: Iterable[StoredEntry]):
+    def __init__(self, rows: Iterable[StoredEntry], snapshot: Path | None = None):
         rows = list(rows)
         self.docs: dict[str, bytes | None] = {
             row.slug: (row.doc.encode() if isinstance(row.doc, str) else row.doc) for row in rows
         }
         self.member_of: dict[str, list[tuple[str, int]]] = {}
         live = [row for row in rows if row.doc is not None]
+        del rows
+        fingerprint = None
+        if snapshot is not None and len(live) >= SNAPSHOT_MIN_ENTRIES:
+            fingerprint = _fingerprint(live)
+            saved = _read_snapshot(snapshot, fingerprint) if fingerprint else None
+            if saved is not None:
+                self.index, self.member_of = saved
+                return
         # One parse for every row's keys (names/aliases, memberships) instead of one per row.
         keys = json.loads("[" + ",".join(row.keys or "{}" for row in live) + "]")
         name_lists = [k.get("names", [[row.name, row.introduced]]) for k, row in zip(keys, live, strict=True)]
@@ -123,6 +136,74 @@ class _Scope:
             [row.introduced for row in live],
             name_lists,
         )
+        if snapshot is not None and fingerprint:
+            _write_snapshot(snapshot, fingerprint, {"index": self.index.state(), "member_of": self.member_of})
+
+
+#: Scopes with at least this many entries keep a snapshot of their built index next to the
+#: database (building takes about 2 s at 100,000 entries, loading the snapshot under half a second).
+SNAPSHOT_MIN_ENTRIES = 20_000
+_SNAPSHOT_MAGIC = b"lorebot-index-snapshot 1 "
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> bytes | None:
+    """What the index is built by: a snapshot made by other code is not reused (None: unknown)."""
+    from lore import normalize, search
+
+    h = hashlib.sha256()
+    try:
+        for module in (normalize, search, sys.modules[__name__]):
+            h.update(Path(module.__file__ or "").read_bytes())
+    except OSError:
+        return None
+    return h.digest()
+
+
+def _fingerprint(live: list[StoredEntry]) -> str | None:
+    """A digest of everything a scope's index is built from (rows' slugs, names, kinds, episodes,
+    names/aliases and memberships, and the code that builds it); None when that is unknown."""
+    code = _code_digest()
+    if code is None:
+        return None
+    h = hashlib.sha256(code)
+    for column in (
+        [row.slug for row in live],
+        [row.kind for row in live],
+        [row.name for row in live],
+        [str(row.introduced) for row in live],
+        [row.keys or "" for row in live],
+    ):
+        h.update("\x1f".join(column).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def _read_snapshot(path: Path, fingerprint: str) -> tuple[NameIndex, dict[str, list[tuple[str, int]]]] | None:
+    try:
+        with open(path, "rb") as f:
+            if f.readline() != _SNAPSHOT_MAGIC + fingerprint.encode() + b"\n":
+                return None
+            state = marshal.loads(f.read())
+        return NameIndex.from_state(state["index"]), state["member_of"]
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, ValueError, TypeError, KeyError) as e:
+        log.warning("ignoring the index snapshot %s: %s", path, e)
+        return None
+
+
+def _write_snapshot(path: Path, fingerprint: str, state: dict[str, Any]) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(_SNAPSHOT_MAGIC + fingerprint.encode() + b"\n")
+            f.write(marshal.dumps(state))
+        os.replace(tmp, path)
+    except (OSError, ValueError) as e:
+        log.warning("could not save the index snapshot %s: %s", path, e)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 _KIND_OF = {k.value: k for k in Kind}
@@ -171,7 +252,7 @@ class LoreService:
         gc.disable()
         try:
             rows = await self.store.load_all_scopes(raw_docs=True)
-            self._scopes = {CANON: _Scope(rows.pop(CANON, ()))}
+            self._scopes = {CANON: _Scope(rows.pop(CANON, ()), snapshot=self._snapshot_path())}
             while rows:  # each scope's rows are dropped as soon as its index is built
                 scope = next(iter(rows))
                 self._scopes[scope] = _Scope(rows.pop(scope))
@@ -185,6 +266,12 @@ class LoreService:
             self.canon_meta = PackMeta.model_validate_json(meta)
         g, c, p = await self.store.load_settings()
         self._guild_settings, self._channel_settings, self._progress = g, c, p
+
+    def _snapshot_path(self) -> Path | None:
+        """Where the canon's index snapshot lives: next to the database file (none in memory)."""
+        if self.store.path == ":memory:" or self.store.path.startswith("file:"):
+            return None
+        return Path(f"{self.store.path}-canon-index")
 
     async def apply_canon_pack(self, path: Path, *, force: bool = False) -> ImportReport | None:
         """Apply the canon pack at ``path`` if it is newer than the stored canon (or ``force``).
