@@ -16,9 +16,9 @@ import heapq
 import logging
 import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, groupby
+from itertools import accumulate, groupby, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -48,7 +48,7 @@ CLOSE_WORD = 90.0
 WORD_POSTINGS = 300
 SHOW_ALL = 10**6  # episode bound used for ``show``
 #: What a :meth:`NameIndex.state` snapshot holds; bumped whenever that changes.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +282,7 @@ class NameIndex:
         self._by_name = array("i", sorted(range(len(folded)), key=folded.__getitem__))
         del folded
         self._visible_cache: dict[tuple[int, frozenset[Kind] | None], tuple[list[str], list[int]]] = {}
+        self._last_pool: tuple[str, dict[int, float]] | None = None
         self._vocab_built = False
         if len(self.keys) > BRUTE_FORCE_LIMIT:
             self._build_vocabulary()
@@ -308,7 +309,13 @@ class NameIndex:
             "by_name": self._by_name.tobytes(),
         }
         if self._vocab_built:
-            state["vocabulary"] = (self._words, self._by_first, self._by_inner)
+
+            def buckets(table: dict[str, tuple[list[str], array]]) -> dict[str, tuple[list[str], bytes]]:
+                return {c: (ws, ids.tobytes()) for c, (ws, ids) in table.items()}
+
+            state["vocabulary"] = (
+                self._words, self._word_start.tobytes(), buckets(self._by_first), buckets(self._by_inner)
+            )
         return state
 
     @classmethod
@@ -332,9 +339,16 @@ class NameIndex:
         self._prefix_text, self._prefix_key = state["prefix_text"], arr("i", state["prefix_key"])
         self._by_name = arr("i", state["by_name"])
         self._visible_cache = {}
+        self._last_pool = None
         self._vocab_built = "vocabulary" in state
         if self._vocab_built:
-            self._words, self._by_first, self._by_inner = state["vocabulary"]
+            words, word_start, by_first, by_inner = state["vocabulary"]
+            self._words, self._word_start = words, arr("i", word_start)
+
+            def buckets(raw: dict[str, tuple[list[str], bytes]]) -> dict[str, tuple[list[str], array]]:
+                return {c: (ws, arr("i", ids)) for c, (ws, ids) in raw.items()}
+
+            self._by_first, self._by_inner = buckets(by_first), buckets(by_inner)
         return self
 
     def __len__(self) -> int:
@@ -404,15 +418,29 @@ class NameIndex:
     # -- fuzzy -------------------------------------------------------------------------------
     def _build_vocabulary(self) -> None:
         """The distinct words of the keys, sorted, and by first letter (and by their 2nd-3rd
-        letters, for a slip on the first one). Which keys hold a word is read off the sorted
-        suffixes when needed, so this costs little to build or to keep."""
-        # Every word starts a suffix, and the suffixes are sorted: their first words come sorted too.
-        words = list(dict.fromkeys([t.partition(" ")[0] for t in self._prefix_text]))
-        first = itemgetter(0)
+        letters, for a slip on the first one), as word ids. Every word starts a suffix, and the
+        sorted suffixes whose first word is ``w`` form one block ("w", "w ...", before "wa"): the
+        keys holding word ``w`` are read off that block, so nothing per word is built but its id."""
+        texts = self._prefix_text
+        firsts = [t.partition(" ")[0] for t in texts]
+        starts = [0, *(i for i, (a, b) in enumerate(pairwise(firsts), 1) if a != b)] if firsts else []
+        words = [firsts[i] for i in starts]
+        del firsts
         self._words = words
-        self._by_first = {c: list(g) for c, g in groupby(words, first)}
-        inner = itemgetter(slice(1, 3))
-        self._by_inner = {c: list(g) for c, g in groupby(sorted((w for w in words if len(w) > 2), key=inner), inner)}
+        self._word_start = array("i", [*starts, len(texts)])
+        del starts
+
+        def buckets(ids: Iterable[int], key: Callable[[int], str]) -> dict[str, tuple[list[str], array]]:
+            out = {}
+            for c, group in groupby(ids, key):
+                vs = array("i", group)
+                out[c] = ([words[v] for v in vs], vs)
+            return out
+
+        self._by_first = buckets(range(len(words)), lambda v: words[v][0])
+        inner = [v for v in range(len(words)) if len(words[v]) > 2]
+        inner.sort(key=lambda v: words[v][1:3])
+        self._by_inner = buckets(inner, lambda v: words[v][1:3])
         self._vocab_built = True
 
     def _leading_words(self, w: str) -> list[str]:
@@ -428,26 +456,21 @@ class NameIndex:
                 out.append(head)
         return out
 
-    def _word_ranges(self, w: str) -> tuple[range, range]:
-        """Positions, in the sorted suffixes, of those that are ``w`` or start with ``w + " "``:
-        one per key that has ``w`` as a word (several if the word recurs)."""
-        texts = self._prefix_text
-        lo = bisect.bisect_left(texts, w)
-        mid = bisect.bisect_right(texts, w, lo)
-        lo2 = bisect.bisect_left(texts, w + " ", mid)
-        hi = bisect.bisect_left(texts, w + "!", lo2)  # "w " <= text < "w!"
-        return range(lo, mid), range(lo2, hi)
-
-    def _close_words(self, w: str, bucket: list[str] | None, into: dict[str, float], limit: int) -> None:
+    def _close_words(
+        self, w: str, bucket: tuple[list[str], array] | None, into: dict[int, float], limit: int
+    ) -> None:
+        """Add to ``into`` the ids of the bucket's words closest to ``w``, with their similarity."""
         if not bucket:
             return
-        hits = process.extract(w, bucket, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=WORD_CUTOFF)
-        for word, score, _ in hits:
-            if score > into.get(word, 0.0):
-                into[word] = score
+        words, ids = bucket
+        hits = process.extract(w, words, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=WORD_CUTOFF)
+        for _, score, i in hits:
+            v = ids[i]
+            if score > into.get(v, 0.0):
+                into[v] = score
 
-    def _probes(self, q: str) -> list[dict[str, float]]:
-        """For each word of the query, the vocabulary words close to it, with their similarity."""
+    def _probes(self, q: str) -> list[dict[int, float]]:
+        """For each word of the query, the vocabulary words (ids) close to it, with their similarity."""
         words = list(dict.fromkeys(q.split()))  # in order: the pool (and ties) must not depend on hashing
         if len(words) == 1:  # perhaps a name typed without its spaces: "jetblacknoir" -> "jet", "blacknoir"
             w = words[0]
@@ -456,13 +479,14 @@ class NameIndex:
                 words = [w, heads[-1], w[len(heads[-1]) :]]
         out = []
         for w in words:
-            close: dict[str, float] = {}
+            close: dict[int, float] = {}
             limit = WORD_MATCHES if len(w) > 4 else 2 * WORD_MATCHES  # short words have many equals
             self._close_words(w, self._by_first.get(w[0]), close, limit)
             if len(w) > 2 and max(close.values(), default=0.0) < CLOSE_WORD:
-                # perhaps a slip on the first letter ("xaomi") or the first two swapped ("anomi")
+                # perhaps a slip on the first letter ("xaomi"), or the first two swapped ("anomi")
                 self._close_words(w, self._by_inner.get(w[1:3]), close, limit)
-                self._close_words(w, self._by_first.get(w[1]), close, limit)
+                if max(close.values(), default=0.0) < CLOSE_WORD:
+                    self._close_words(w, self._by_first.get(w[1]), close, limit)
             out.append(close)
         return out
 
@@ -471,37 +495,40 @@ class NameIndex:
 
         Candidates come from the close words that few keys share; a common word ("city", a big
         family's surname) only adds to candidates found otherwise, unless there are none."""
+        if self._last_pool is not None and self._last_pool[0] == q:  # lookup's second pass, same query
+            return self._last_pool[1]
         scores: dict[int, float] = {}
-        common: list[dict[str, float]] = []
-        prefix_key = self._prefix_key
+        common: list[dict[int, float]] = []
+        prefix_key, word_start = self._prefix_key, self._word_start
         for close in self._probes(q):
             best: dict[int, float] = {}
-            frequent: dict[str, float] = {}
-            for word, score in close.items():
-                r1, r2 = self._word_ranges(word)
-                if len(r1) + len(r2) > WORD_POSTINGS:
-                    frequent[word] = score
+            frequent: dict[int, float] = {}
+            for v, score in close.items():
+                lo, hi = word_start[v], word_start[v + 1]
+                if hi - lo > WORD_POSTINGS:
+                    frequent[v] = score
                     continue
-                for r in (r1, r2):
-                    for k in prefix_key[r.start : r.stop]:
-                        if score > best.get(k, 0.0):
-                            best[k] = score
+                for k in prefix_key[lo:hi]:
+                    if score > best.get(k, 0.0):
+                        best[k] = score
             for k, score in best.items():
                 scores[k] = scores.get(k, 0.0) + score
             if frequent:
                 common.append(frequent)
         if not scores:  # only common words: a slice of each
             for frequent in common:
-                for word, score in frequent.items():
-                    for r in self._word_ranges(word):
-                        for k in prefix_key[r.start : min(r.stop, r.start + WORD_POSTINGS)]:
-                            scores[k] = max(scores.get(k, 0.0), score)
-            return scores
-        for frequent in common:
-            for k in list(scores):
-                bonus = max([frequent.get(x, 0.0) for x in self.keys[k].split()])
-                if bonus:
-                    scores[k] += bonus
+                for v, score in frequent.items():
+                    lo = word_start[v]
+                    for k in prefix_key[lo : min(word_start[v + 1], lo + WORD_POSTINGS)]:
+                        scores[k] = max(scores.get(k, 0.0), score)
+        else:
+            for frequent in common:
+                by_word = {self._words[v]: score for v, score in frequent.items()}
+                for k in list(scores):
+                    bonus = max([by_word.get(x, 0.0) for x in self.keys[k].split()])
+                    if bonus:
+                        scores[k] += bonus
+        self._last_pool = (q, scores)
         return scores
 
     def fuzzy(
