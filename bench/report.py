@@ -53,6 +53,17 @@ ROWS: list[Row] = [
         f"{_get(f, 'e2e', 'concurrent', 'character', 'per_second'):.0f}",
     ),
     ("  /character ÷ /ping throughput", lambda f: _num(_get(f, "e2e", "concurrent", "throughput_ratio"), ".0%")),
+    (
+        "Bot CPU per answer /ping, /character (ms)",
+        lambda f: "—"
+        if _get(f, "e2e", "concurrent", "ping", "bot_cpu_ms") is None
+        else f"{_get(f, 'e2e', 'concurrent', 'ping', 'bot_cpu_ms'):.2f}, "
+        f"{_get(f, 'e2e', 'concurrent', 'character', 'bot_cpu_ms'):.2f}",
+    ),
+    (
+        "  /character ÷ /ping capacity (by bot CPU)",
+        lambda f: _num(_get(f, "e2e", "concurrent", "capacity_ratio"), ".0%"),
+    ),
     ("Start-up to first answer, warm (s)", lambda f: _num(_get(f, "startup", "warm_seconds"), ".2f")),
     (
         "  … index rebuilt, no snapshot (s)",
