@@ -18,8 +18,10 @@ NOT_YOURS = "These buttons belong to the person who ran the command. Run it your
 class OwnedView(discord.ui.View):
     """A view only its owner may use; on timeout its components are disabled in place."""
 
-    def __init__(self, owner_id: int, *, timeout: float = 180.0):
-        super().__init__(timeout=timeout)
+    TIMEOUT = 180.0  # seconds without a press before the components are disabled
+
+    def __init__(self, owner_id: int, *, timeout: float | None = None):
+        super().__init__(timeout=self.TIMEOUT if timeout is None else timeout)
         self.owner_id = owner_id
         self.message: discord.Message | discord.InteractionMessage | None = None
 
@@ -48,7 +50,7 @@ class OwnedView(discord.ui.View):
 class Paginator(OwnedView):
     """First / previous / next / last over a list of embeds."""
 
-    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float = 180.0):
+    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float | None = None):
         super().__init__(owner_id, timeout=timeout)
         self.pages = pages
         self.index = 0
@@ -92,7 +94,9 @@ Chooser = Callable[[discord.Interaction, str], Awaitable[None]]
 class DidYouMean(OwnedView):
     """A select of candidate entries; choosing one answers with that entry."""
 
-    def __init__(self, candidates: list[Candidate], owner_id: int, on_choose: Chooser, *, timeout: float = 120.0):
+    TIMEOUT = 120.0
+
+    def __init__(self, candidates: list[Candidate], owner_id: int, on_choose: Chooser, *, timeout: float | None = None):
         super().__init__(owner_id, timeout=timeout)
         self.on_choose = on_choose
         options = []
@@ -122,7 +126,9 @@ class DidYouMean(OwnedView):
 class Confirm(OwnedView):
     """Confirm / Cancel. ``value`` is True, False, or None (timed out)."""
 
-    def __init__(self, owner_id: int, *, confirm_label: str = "Confirm", timeout: float = 60.0):
+    TIMEOUT = 60.0
+
+    def __init__(self, owner_id: int, *, confirm_label: str = "Confirm", timeout: float | None = None):
         super().__init__(owner_id, timeout=timeout)
         self.value: bool | None = None
         self.interaction: discord.Interaction | None = None
