@@ -645,7 +645,7 @@ class LayeredIndex:
             return result  # hidden: exactly what a nonsense query gets
         # 2. exact name or alias
         plain: dict[str, Candidate] = {}
-        masked: list[Candidate] = []
+        masked: list[tuple[bool, int, Candidate]] = []  # (is an alias, episode, candidate)
         for index, exclude in self.layers:
             for k in index.exact_keys(q):
                 e = index.key_entry[k]
@@ -659,7 +659,7 @@ class LayeredIndex:
                     if old is None or index.key_is_name[k]:
                         plain[cand.slug] = cand
                 else:
-                    masked.append(cand)
+                    masked.append((not index.key_is_name[k], cand.episode, cand))
         if plain:
             cands = sorted(plain.values(), key=lambda c: (_norm(c.name) != q, c.name))
             named = [c for c in cands if _norm(c.name) == q]
@@ -671,7 +671,8 @@ class LayeredIndex:
             result.candidates = cands
             return result
         if masked and policy.mode is Mode.TAG:
-            result.match, result.masked = min(masked, key=lambda c: c.episode), True
+            # An entry's own name beats another entry's alias; then the earliest reveal.
+            result.match, result.masked = min(masked, key=lambda m: m[:2])[2], True
             return result
         # 3. prefix, word and fuzzy matching over what the viewer may see
         cands = self._fuzzy(q, policy, kinds_f, limit=40, cutoff=SUGGEST_FLOOR)

@@ -74,3 +74,11 @@ def test_cli_ask_resolves_naomi(tmp_path, monkeypatch, capsys):
     assert main(["ask", "naomi ortman", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["match"]["name"] == "Naomi Orthmann"
+
+
+def test_tag_mode_exact_name_of_a_later_entry_beats_another_entrys_later_alias(canon):
+    # "Jet Black Noir" is the Immortal Nine entry's own name and, from episode 8, an alias of Eden Varok
+    answer = canon.ask("jet black noir", Policy(3, Mode.TAG))
+    assert answer.result.match is not None and answer.result.match.slug == "jet-black-noir"
+    assert answer.view is not None and answer.view.masked and answer.view.title == "Spoiler: episode 8"
+    assert answer.view.name == "||Jet Black Noir||"
