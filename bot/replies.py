@@ -71,6 +71,10 @@ def lore_of(interaction: discord.Interaction) -> LoreBot:
 
 
 def policy_for(interaction: discord.Interaction, private: bool = False) -> Policy:
-    """The spoiler policy a reply to this interaction is rendered under."""
-    channel_id = interaction.channel_id
-    return lore_of(interaction).lore.policy(interaction.guild_id, channel_id, interaction.user.id, private)
+    """The spoiler policy a reply to this interaction is rendered under (in a thread or a forum
+    post, the parent channel's override applies)."""
+    channel = interaction.channel
+    parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+    return lore_of(interaction).lore.policy(
+        interaction.guild_id, interaction.channel_id, interaction.user.id, private, parent_id=parent_id
+    )

@@ -156,7 +156,10 @@ DM = 1
 GUILD_VOICE = 2
 GUILD_CATEGORY = 4
 GUILD_ANNOUNCEMENT = 5
+ANNOUNCEMENT_THREAD = 10
 PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 GUILD_FORUM = 15
 
 
@@ -206,6 +209,23 @@ class FakeChannel:
             )
         if self.type == GUILD_VOICE:
             data.update(bitrate=64000, user_limit=0, rtc_region=None, nsfw=False, rate_limit_per_user=0)
+        if self.type in THREAD_TYPES:  # a thread, or a post in a forum channel
+            data.pop("position")
+            data.pop("permission_overwrites")
+            data.update(
+                owner_id=str(self.guild.owner_id) if self.guild and self.guild.owner_id else None,
+                last_message_id=None,
+                rate_limit_per_user=0,
+                message_count=0,
+                member_count=1,
+                total_message_sent=0,
+                thread_metadata={
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": "2024-01-11T00:55:00+00:00",
+                    "locked": False,
+                },
+            )
         return data
 
 
@@ -348,8 +368,8 @@ class FakeGuild:
             "roles": [r.to_dict() for r in self.roles.values()],
             "emojis": [],
             "stickers": [],
-            "channels": [c.to_dict() for c in self.channels.values()],
-            "threads": [],
+            "channels": [c.to_dict() for c in self.channels.values() if c.type not in THREAD_TYPES],
+            "threads": [c.to_dict() for c in self.channels.values() if c.type in THREAD_TYPES],
             "members": members,
             "member_count": len(self.members),
             "large": False,

@@ -48,6 +48,8 @@ from .models import (
     EVERYONE_DEFAULT,
     GUILD_CATEGORY,
     GUILD_TEXT,
+    PUBLIC_THREAD,
+    THREAD_TYPES,
     FakeAttachment,
     FakeChannel,
     FakeGuild,
@@ -472,8 +474,12 @@ class FakeDiscord:
     ) -> FakeChannel:
         ch = FakeChannel(name, guild, type=type, parent=parent, position=len(guild.channels), **kw)
         guild.channels[name] = ch
-        self._gateway_event("CHANNEL_CREATE", lambda s: ch.to_dict())
+        self._gateway_event("THREAD_CREATE" if type in THREAD_TYPES else "CHANNEL_CREATE", lambda s: ch.to_dict())
         return ch
+
+    def add_thread(self, guild: FakeGuild, name: str, parent: FakeChannel) -> FakeChannel:
+        """A public thread in a text channel, or a post in a forum channel."""
+        return self.add_channel(guild, name, type=PUBLIC_THREAD, parent=parent)
 
     def add_category(self, guild: FakeGuild, name: str) -> FakeChannel:
         return self.add_channel(guild, name, type=GUILD_CATEGORY)

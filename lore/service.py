@@ -472,12 +472,17 @@ class LoreService:
         channel_id: int | None = None,
         user_id: int | None = None,
         private: bool = False,
+        parent_id: int | None = None,
     ) -> Policy:
+        """The policy for a reply in ``channel_id``; a thread or forum post (``parent_id`` given)
+        without an override of its own follows its parent channel's."""
         server = self._guild_settings.get(guild_id) if guild_id is not None else None
         channel = None
-        if channel_id is not None:
-            ch = self._channel_settings.get(channel_id)
-            channel = ch[1] if ch else None
+        for cid in (channel_id, parent_id):
+            ch = self._channel_settings.get(cid) if cid is not None else None
+            if ch is not None:
+                channel = ch[1]
+                break
         progress = self._progress.get(user_id) if user_id is not None else None
         return resolve_policy(server=server, channel=channel, user_progress=progress, private=private)
 

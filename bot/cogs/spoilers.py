@@ -11,6 +11,27 @@ from bot.replies import lore_of, policy_for, send
 from lore.model import MAX_EPISODE
 from lore.spoilers import DEFAULT_POLICY, Mode, Setting
 
+
+class _OverrideChannel(app_commands.Transformer):
+    """A channel that may carry an override: text, announcement or forum. Threads and forum posts
+    follow their parent's. (Listed explicitly: discord.py would add media channels to a forum
+    annotation, a type that Discord's published API description does not accept here.)"""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
+
+    async def transform(self, interaction: discord.Interaction, value: app_commands.AppCommandChannel, /):
+        return value
+
+
+OverrideChannel = app_commands.Transform[app_commands.AppCommandChannel, _OverrideChannel]
+CHANNEL_HELP = "Only this channel (its threads and forum posts follow it)"
+
 MODE_HELP = {
     Mode.HIDE: "later lore is left out, and the reply says how much",
     Mode.TAG: "later lore is shown in spoiler tags",
@@ -58,12 +79,12 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         await send(interaction, "\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="episode", description="Set how far this server (or one channel) has watched")
-    @app_commands.describe(number=f"Episodes watched, 0 to {MAX_EPISODE}", channel="Only this channel")
+    @app_commands.describe(number=f"Episodes watched, 0 to {MAX_EPISODE}", channel=CHANNEL_HELP)
     async def episode(
         self,
         interaction: discord.Interaction,
         number: app_commands.Range[int, 0, MAX_EPISODE],
-        channel: discord.TextChannel | None = None,
+        channel: OverrideChannel | None = None,
     ) -> None:
         lore = lore_of(interaction).lore
         await lore.set_policy(interaction.guild_id, channel_id=channel.id if channel else None, episode=number)
@@ -71,13 +92,13 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         await send(interaction, f"Spoilers in {where}: up to episode **{number}**.", ephemeral=True)
 
     @app_commands.command(name="mode", description="How lore beyond the episode setting is shown")
-    @app_commands.describe(mode="hide, tag (spoiler tags) or show", channel="Only this channel")
+    @app_commands.describe(mode="hide, tag (spoiler tags) or show", channel=CHANNEL_HELP)
     @app_commands.choices(mode=[app_commands.Choice(name=f"{m.value} — {MODE_HELP[m]}", value=m.value) for m in Mode])
     async def mode(
         self,
         interaction: discord.Interaction,
         mode: app_commands.Choice[str],
-        channel: discord.TextChannel | None = None,
+        channel: OverrideChannel | None = None,
     ) -> None:
         lore = lore_of(interaction).lore
         new = Mode(mode.value)
@@ -87,7 +108,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
 
     @app_commands.command(name="reset", description="Remove a channel's override (it follows the server again)")
     @app_commands.describe(channel="The channel to reset")
-    async def reset(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    async def reset(self, interaction: discord.Interaction, channel: OverrideChannel) -> None:
         lore = lore_of(interaction).lore
         existed = await lore.reset_channel(interaction.guild_id, channel.id)
         text = (

@@ -178,3 +178,29 @@ async def test_override_order_channel_over_server(world):
         "character", {"name": "rouge"}, user=world.other_admin, channel=world.ch(guild=world.other)
     )
     assert footer(elsewhere).startswith("Spoilers: up to episode 0 · tag")
+
+
+async def test_threads_and_forum_posts_follow_their_parent_channel(world):
+    from fakediscord.models import GUILD_FORUM
+
+    fake, guild = world.fake, world.guild
+    forum = fake.add_channel(guild, "episode-talk", type=GUILD_FORUM)
+    await fake.slash("spoilers episode", {"number": 13}, user=world.admin, channel=world.ch())
+    for channel in (world.ch("slow"), forum):  # a newcomers' channel and a forum held back to episode 2
+        for option, value in (("number", 2), ("mode", "hide")):
+            cmd = "spoilers episode" if option == "number" else "spoilers mode"
+            r = await fake.slash(cmd, {option: value, "channel": channel}, user=world.admin, channel=world.ch())
+            assert channel.mention in r.content
+    thread = fake.add_thread(guild, "first-timers", parent=world.ch("slow"))
+    post = fake.add_thread(guild, "Episode 2 discussion", parent=forum)
+    main = await fake.slash("character", {"name": "rouge"}, user=world.viewer, channel=world.ch())
+    assert footer(main).startswith("Spoilers: up to episode 13")
+    for where in (thread, post):
+        r = await fake.slash("character", {"name": "rouge"}, user=world.viewer, channel=where)
+        assert footer(r).startswith("Spoilers: up to episode 2 · hide (channel)"), footer(r)
+        ac = await fake.autocomplete("character", {"name": "jet"}, focused="name", user=world.viewer, channel=where)
+        assert "jet-black-noir" not in ac.values and all("Noir" not in n for n in ac.names)
+    # without the parent's override, the thread is back on the server's setting
+    await fake.slash("spoilers reset", {"channel": world.ch("slow")}, user=world.admin, channel=world.ch())
+    r = await fake.slash("character", {"name": "rouge"}, user=world.viewer, channel=thread)
+    assert footer(r).startswith("Spoilers: up to episode 13 · tag (server)")
