@@ -190,7 +190,7 @@ def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
 
 def search_pages(results: SearchResults, policy: Policy, per_page: int = 8) -> list[discord.Embed]:
     title = limits.shorten(f"Search: {results.query}", limits.EMBED_TITLE)
-    footer = footer_text(policy, results.hidden, f"{len(results.hits)} hit{'s' if len(results.hits) != 1 else ''}")
+    footer = footer_text(policy, extra=f"{len(results.hits)} hit{'s' if len(results.hits) != 1 else ''}")
     if not results.hits:
         embed = discord.Embed(title=title, colour=NEUTRAL, description="No lore matches that text at this episode.")
         embed.set_footer(text=footer)

@@ -94,9 +94,11 @@ class SearchHit:
 
 @dataclass(slots=True)
 class SearchResults:
+    """Full-text hits the viewer may see. Deliberately no count of what was left out: it would
+    depend on the viewer's own words, and so tell whether later lore mentions them."""
+
     query: str
     hits: list[SearchHit] = field(default_factory=list)
-    hidden: int = 0
 
 
 class _Scope:
@@ -456,7 +458,6 @@ class LoreService:
                 continue
             slug, name, kind, introduced = rec
             if introduced > bound or hit.episode > bound:
-                out.hidden += 1
                 continue
             if slug in seen:
                 continue  # one hit per entry: its best-ranked passage

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.embeds import entry_pages, roster_pages
+from bot.embeds import entry_pages, roster_pages, search_pages
 from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
@@ -92,3 +92,40 @@ def test_twist_list_is_meaningful(canon):
     final, _ = visible_text(svc, loop, 13)
     missing = [t for t in twists if t["phrase"].casefold() not in final]
     assert not missing, f"twist phrases that never appear: {missing}"
+
+
+#: Queries that pair two sides of a twist, with the episode that reveals the link.
+LINKING_QUERIES = [
+    ("dumas jaron", 4),
+    ("afdal verde", 4),
+    ("naomi ochrona agent", 6),
+    ("jill silvia", 7),
+    ("aes aerkos", 7),
+    ("eden noir", 8),
+    ("naomi first nean", 9),
+    ("puppetmaster roy", 12),
+    ("gene dad", 12),
+]
+
+
+@pytest.mark.parametrize(("query", "reveal"), LINKING_QUERIES)
+@pytest.mark.parametrize("mode", [Mode.HIDE, Mode.TAG])
+def test_search_is_no_oracle_for_a_later_link(canon, query, reveal, mode):
+    """Before the reveal, searching for both sides of a twist answers exactly as nonsense does
+    (no hits, and no count of held-back hits that would say the link exists); after it, it finds it."""
+    svc, loop = canon
+
+    def rendered(q: str, episode: int) -> list[dict]:
+        policy = Policy(episode, mode)
+        pages = [p.to_dict() for p in search_pages(loop.run_until_complete(svc.search_text(q, policy)), policy)]
+        for p in pages:
+            p.pop("title")  # echoes the viewer's own words
+        return pages
+
+    for episode in range(reveal):
+        shown = rendered(query, episode)
+        hits = loop.run_until_complete(svc.search_text(query, Policy(episode, mode))).hits
+        if not hits:
+            assert shown == rendered("qqq zzz", episode), (query, episode)
+    final = loop.run_until_complete(svc.search_text(query, Policy(reveal, Mode.HIDE)))
+    assert final.hits, f"{query!r} finds nothing even at episode {reveal}: the test would prove nothing"
