@@ -463,7 +463,11 @@ class LoreService:
                 continue  # one hit per entry: its best-ranked passage
             seen.add(slug)
             if len(out.hits) < limit:
-                out.hits.append(SearchHit(slug, name, kind, hit.snippet, hit.episode))
+                snippet = hit.snippet
+                if hit.part == "name":  # the field already shows the name: show what the entry is
+                    entry = self.get(slug, guild_id)
+                    snippet = entry.summary if entry is not None and entry.summary else snippet
+                out.hits.append(SearchHit(slug, name, kind, snippet, hit.episode))
         return out
 
     # -- policy ------------------------------------------------------------------------------

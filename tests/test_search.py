@@ -105,3 +105,9 @@ def test_autocomplete_prefix_and_word_prefix(mini):
     assert labels[0] == "Phantom Verde"
     assert len(mini.complete("", LATE, limit=25)) <= 25
     assert [c.slug for c in mini.complete("ro", Policy(0, Mode.HIDE))] == ["rouge-redstar"]
+
+
+async def test_text_search_on_a_name_shows_what_the_entry_is(mini):
+    results = await mini.search_text("mars", LATE)
+    first = results.hits[0]
+    assert first.slug == "mars" and first.snippet == "A colonised planet."
