@@ -23,6 +23,7 @@ OPTION_DESCRIPTION = 100
 BUTTON_LABEL = 80
 MODAL_TITLE = 45
 TEXT_INPUT_LABEL = 45
+TEXT_INPUT = 4000  # a text input's value (max_length)
 
 _SPOILER = re.compile(r"\|\|((?:\\.|[^|\\])*)\|\|", re.DOTALL)
 

@@ -17,7 +17,7 @@ from bot.checks import admin_group_check
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
 from bot.replies import lore_of, policy_for, send
 from bot.views import Confirm
-from lore.model import MAX_EPISODE, Entry, Kind
+from lore.model import MAX_EPISODE, Alias, Entry, Kind
 from lore.packs import PackError
 from lore.service import LoreError
 from lore.spoilers import Mode, Policy
@@ -63,8 +63,13 @@ def parse_aliases(text: str) -> list[dict]:
     return out
 
 
-def format_aliases(entry: Entry) -> str:
-    return "\n".join(a.name if a.episode == 0 else f"{a.name} @ {a.episode}" for a in entry.aliases)
+def format_aliases(aliases: list[Alias]) -> str:
+    return "\n".join(a.name if a.episode == 0 else f"{a.name} @ {a.episode}" for a in aliases)
+
+
+def visible_to(policy: Policy, episode: int) -> bool:
+    """Whether an item revealed at ``episode`` may be shown plainly under ``policy``."""
+    return policy.mode is Mode.SHOW or episode <= policy.episode
 
 
 def resolve_target(interaction: discord.Interaction, name: str) -> Entry:
@@ -98,27 +103,45 @@ class EntryModal(discord.ui.Modal):
     aliases = discord.ui.TextInput(
         label="Aliases, one per line (Name @ episode)",
         style=discord.TextStyle.paragraph,
-        max_length=1000,
+        max_length=limits.TEXT_INPUT,
         required=False,
         placeholder="Rogue\nThe Red Gladiator @ 1",
     )
     episode = discord.ui.TextInput(label="Introduced in episode (0-13)", max_length=2, default="0")
 
-    def __init__(self, *, kind: Kind, name: str, base: Entry | None):
+    def __init__(self, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING):
         title = f"{'Edit' if base else 'New'} {kind.value}: {name}"
         super().__init__(title=limits.shorten(title, limits.MODAL_TITLE), timeout=600)
         self.kind, self.name, self.base = kind, name, base
+        #: Aliases revealed beyond the channel's spoiler setting: not shown in the form (it would
+        #: spoil the admin too), and kept as they are when the form is saved.
+        self.kept: list[Alias] = []
         if base is not None:
+            shown = [a for a in base.aliases if visible_to(policy, a.episode)]
+            self.kept = [a for a in base.aliases if not visible_to(policy, a.episode)]
             self.summary.default = base.summary[:2000]
-            self.aliases.default = format_aliases(base)[:1000]
+            self.aliases.default = format_aliases(shown)[: limits.TEXT_INPUT]
             self.episode.default = str(base.introduced)
+
+    def _aliases(self, introduced: int) -> list[dict]:
+        """The form's aliases (keeping the source and flags of those that were already there),
+        then the ones the form did not show."""
+        old = {(a.name, a.episode): a for a in self.base.aliases} if self.base else {}
+        out = []
+        for alias in parse_aliases(self.aliases.value):
+            alias["episode"] = max(alias["episode"], introduced)
+            known = old.get((alias["name"], alias["episode"]))
+            out.append(known.model_dump() if known is not None else alias)
+        listed = {a["name"].casefold() for a in out}
+        for alias in self.kept:
+            if alias.name.casefold() not in listed:
+                out.append({**alias.model_dump(), "episode": max(alias.episode, introduced)})
+        return out
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         lore = lore_of(interaction).lore
         introduced = parse_episode(self.episode.value)
-        aliases = parse_aliases(self.aliases.value)
-        for alias in aliases:
-            alias["episode"] = max(alias["episode"], introduced)
+        aliases = self._aliases(introduced)
         if self.base is None:
             slug = slugify(self.name)
             if lore.get(slug, interaction.guild_id) is not None:
@@ -134,11 +157,13 @@ class EntryModal(discord.ui.Modal):
         data.update(summary=self.summary.value.strip(), aliases=aliases, introduced=introduced)
         revision = await lore.save_entry(interaction.guild_id, data, author_of(interaction), action)
         verb = "Added" if self.base is None else "Updated"
-        await send(
-            interaction,
-            f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced}).",
-            ephemeral=True,
+        text = (
+            f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
         )
+        if self.kept:
+            kept = "1 alias" if len(self.kept) == 1 else f"{len(self.kept)} aliases"
+            text += f" Kept unchanged: {kept} revealed beyond this channel's spoiler setting."
+        await send(interaction, text, ephemeral=True)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         if isinstance(error, LoreError):
@@ -178,7 +203,8 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     @app_commands.describe(name="The entry to edit")
     async def edit(self, interaction: discord.Interaction, name: str) -> None:
         entry = resolve_target(interaction, name)
-        await interaction.response.send_modal(EntryModal(kind=entry.kind, name=entry.name, base=entry))
+        modal = EntryModal(kind=entry.kind, name=entry.name, base=entry, policy=policy_for(interaction))
+        await interaction.response.send_modal(modal)
 
     @app_commands.command(name="fact", description="Add a fact to an entry, with the episode that reveals it")
     @app_commands.describe(name="The entry", text="The fact", episode=f"Episode that reveals it, 0 to {MAX_EPISODE}")

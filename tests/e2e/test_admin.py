@@ -165,3 +165,19 @@ async def test_admin_guesses_stay_within_the_channel_policy(world):
     )
     assert "Remove **Jet Black Noir**" in exact.content
     await world.fake.click(exact, label="Cancel")
+
+
+async def test_edit_form_shows_only_aliases_this_channel_may_see_and_keeps_the_rest(world):
+    # the server is at episode 0: "Divine Facilitator" (episode 7) must not appear in the admin's form
+    opened = await world.fake.slash("lore-admin edit", {"name": "naomi"}, user=world.admin, channel=world.ch())
+    aliases = next(i for i in opened.modal.inputs if "Aliases" in i["label"])
+    assert "Nami" in aliases["value"] and "Facilitator" not in opened.modal.text
+    saved = await world.fake.submit_modal(opened, {aliases["custom_id"]: aliases["value"] + "\nNao"})
+    assert "Kept unchanged: 1 alias revealed beyond" in saved.content
+    await world.fake.slash("spoilers episode", {"number": 13}, user=world.admin, channel=world.ch())
+    card = await world.fake.slash("character", {"name": "nao"}, user=world.viewer, channel=world.ch())
+    names = next(f["value"] for f in card.embeds[0]["fields"] if f["name"] == "Also known as")
+    assert "Nao" in names and "Divine Facilitator" in names
+    # with everything in view, the form lists the later alias with its episode
+    again = await world.fake.slash("lore-admin edit", {"name": "naomi"}, user=world.admin, channel=world.ch())
+    assert "Divine Facilitator @ 7" in next(i for i in again.modal.inputs if "Aliases" in i["label"])["value"]
