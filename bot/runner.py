@@ -11,6 +11,7 @@ import sys
 import discord
 
 from bot.settings import Settings, load_settings
+from lore.store import StoreError
 
 log = logging.getLogger("lorebot")
 
@@ -68,6 +69,12 @@ def run(*, no_token_message: str) -> int:
     except discord.PrivilegedIntentsRequired:
         print("lorebot: Discord refused the requested intents.", file=sys.stderr)
         return 1
+    except StoreError as e:
+        print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
+        return 1
+    except OSError as e:  # DNS, refused or dropped connections before the gateway is up
+        print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -92,4 +99,10 @@ def sync(*, guild_id: int | None, no_token_message: str) -> int:
         return asyncio.run(go())
     except discord.LoginFailure:
         print("lorebot: Discord rejected the token (DISCORD_TOKEN).", file=sys.stderr)
+        return 1
+    except StoreError as e:
+        print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
         return 1

@@ -205,9 +205,13 @@ class Store:
             db = await aiosqlite.connect(path, isolation_level=None)
         except Exception as e:  # sqlite3.OperationalError and friends
             raise StoreError(f"cannot open the lore database at {path}: {e}") from None
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as e:  # "file is not a database", a read-only directory, ...
+            await db.close()
+            raise StoreError(f"cannot use {path} as the lore database: {e}") from None
         store = cls(db, path)
         try:
             await store.migrate()

@@ -77,3 +77,10 @@ def test_run_without_token_says_what_to_do(tmp_path):
     assert proc.returncode == 2
     assert "DISCORD_TOKEN" in proc.stderr and ".env.example" in proc.stderr
     assert "lorebot console" in proc.stderr
+
+
+def test_a_file_that_is_not_a_database_gets_a_sentence_not_a_traceback(db, capsys):
+    db.write_bytes(b"these are not the droids you are looking for" * 20)
+    assert main(["ask", "rouge"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use" in err and str(db) in err and "Traceback" not in err
