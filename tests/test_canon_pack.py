@@ -320,3 +320,48 @@ def test_cover_identities_are_not_given_away_early() -> None:
         for r in entries[cover].relations:
             if r.target == secret:
                 assert r.episode >= episode, (cover, r)
+
+
+def test_immortal_nine_fates_match_the_fact_sheet() -> None:
+    """Each member's status and the episode that reveals it (Giallon's fate is disputed)."""
+    expected = {
+        "nius": ("deceased", 1),
+        "achillus": ("deceased", 1),
+        "purgatory-viola": ("deceased", 1),
+        "phantom-verde": ("deceased", 4),
+        "hell-giallon": ("unknown", 12),
+        "flash-silvia": ("deceased", 13),
+        "double-headed-aerkos": ("alive", 13),
+        "grauphon": ("deceased", 12),
+        "jet-black-noir": ("alive", 13),
+    }
+    entries = entries_by_slug()
+    for slug, (state, episode) in expected.items():
+        status = entries[slug].status
+        assert status is not None, slug
+        assert (status.state.value, status.episode) == (state, episode), slug
+
+
+def test_inferred_colours_are_marked_as_inferred() -> None:
+    """Viola's, Verde's and Giallon's colours come only from their names: never state them as fact."""
+    entries = entries_by_slug()
+    for slug in ("purgatory-viola", "phantom-verde", "hell-giallon"):
+        for a in entries[slug].attributes:
+            if "colour" in a.label.lower():
+                assert "inferred" in a.label.lower() and "no source states it" in a.value, (slug, a)
+
+
+def test_disputed_claims_are_hedged() -> None:
+    """Claims the fact sheet marks [?] appear only with a hedge."""
+    hedges = ("unconfirmed", "not establish", "uncertain", "disagree", "not stated", "not certain")
+    disputed = ("leader of ochrona", "lovers", "masked graveyard")
+    for e in load_pack().entries:
+        texts = [e.summary, *(f.text for f in e.facts)]
+        if e.status is not None and e.status.note:
+            texts.append(e.status.note)
+        for text in texts:
+            low = text.lower()
+            if any(d in low for d in disputed):
+                assert any(h in low for h in hedges), (e.slug, text)
+    herman = entries_by_slug()["herman-heyward"].status
+    assert herman is not None and herman.state.value == "unknown"
