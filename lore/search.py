@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import logging
+import re
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,6 +36,9 @@ MARGIN = 6.0
 RELATED = 70.0
 #: Below this a hit is not worth suggesting.
 SUGGEST_FLOOR = 45.0
+#: Autocomplete's typo-tolerant fill: a guess must score this much, and be within the spread of the best guess.
+AUTOCOMPLETE_FUZZY_FLOOR = 70.0
+AUTOCOMPLETE_FUZZY_SPREAD = 15.0
 #: Indexes with more keys than this prune fuzzy candidates through their word vocabulary.
 BRUTE_FORCE_LIMIT = 2000
 #: At most this many pruned candidates are scored in full.
@@ -48,7 +52,7 @@ CLOSE_WORD = 90.0
 WORD_POSTINGS = 300
 SHOW_ALL = 10**6  # episode bound used for ``show``
 #: What a :meth:`NameIndex.state` snapshot holds; bumped whenever that changes.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # bump when what a snapshot stores changes meaning
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +121,23 @@ class _FoldTable(dict):
 
 
 _FOLD = _FoldTable()
+
+
+#: What an empty autocomplete lists first: the cast, then groups, ideas, places, episodes, the series.
+_BROWSE_ORDER = {
+    Kind.CHARACTER: "0",
+    Kind.FACTION: "1",
+    Kind.CONCEPT: "2",
+    Kind.LOCATION: "3",
+    Kind.EPISODE: "4",
+    Kind.SERIES: "5",
+}
+_DIGITS = re.compile(r"\d+")
+
+
+def browse_key(name: str, kind: Kind) -> str:
+    """Sort key for browsing: by kind, then by name with numbers in numeric order (episode 2 before 10)."""
+    return _BROWSE_ORDER.get(kind, "9") + _DIGITS.sub(lambda m: m.group().zfill(8), name.casefold())
 
 
 def _normalize_fast(text: str) -> str:
@@ -277,8 +298,8 @@ class NameIndex:
         self._prefix_text = list(map(texts.__getitem__, order))
         self._prefix_key = array("i", map(owners.__getitem__, order))
         del texts, owners, order
-        # Entries by name (case-folded), for the empty autocomplete.
-        folded = [n.casefold() for n in self.names]
+        # Entries in browsing order, for the empty autocomplete.
+        folded = [browse_key(n, _KINDS[c]) for n, c in zip(self.names, self.kinds, strict=True)]
         self._by_name = array("i", sorted(range(len(folded)), key=folded.__getitem__))
         del folded
         self._visible_cache: dict[tuple[int, frozenset[Kind] | None], tuple[list[str], list[int]]] = {}
@@ -412,7 +433,7 @@ class NameIndex:
         return self._prefix_key[r.start : r.stop].tolist()
 
     def by_name(self) -> array:
-        """Entry ids ordered by case-folded name (ties in entry order)."""
+        """Entry ids in browsing order (:func:`browse_key`; ties in entry order)."""
         return self._by_name
 
     # -- fuzzy -------------------------------------------------------------------------------
@@ -700,13 +721,13 @@ class LayeredIndex:
         return kinds is None or _KINDS[index.kinds[e]] in kinds
 
     def _first_by_name(self, bound: int, kinds: frozenset[Kind] | None, limit: int) -> list[Candidate]:
-        """The first ``limit`` visible entries by case-folded name (what an empty autocomplete shows)."""
+        """The first ``limit`` visible entries in browsing order (what an empty autocomplete shows)."""
 
         def stream(li: int) -> Iterator[tuple[str, int, int]]:
             index = self.layers[li][0]
             for e in index.by_name():
                 if self._visible_entry(li, e, bound, kinds):
-                    yield index.names[e].casefold(), li, e
+                    yield browse_key(index.names[e], _KINDS[index.kinds[e]]), li, e
 
         out: dict[str, Candidate] = {}
         for _, li, e in heapq.merge(*(stream(li) for li in range(len(self.layers)))):
@@ -761,7 +782,13 @@ class LayeredIndex:
                 if len(out) >= limit:
                     return list(out.values())
         if len(q) >= 2:
-            for cand in self._fuzzy(q, policy, kinds_f, limit=limit * 2, cutoff=60.0):
+            # Typo-tolerant fill: only close guesses, and only those near the best one, so that a
+            # few letters do not drag in every name that shares two of them.
+            fuzzy = self._fuzzy(q, policy, kinds_f, limit=limit * 2, cutoff=AUTOCOMPLETE_FUZZY_FLOOR)
+            floor = fuzzy[0].score - AUTOCOMPLETE_FUZZY_SPREAD if fuzzy else 0.0
+            for cand in fuzzy:
+                if cand.score < floor:
+                    break
                 if cand.slug not in out:
                     out[cand.slug] = cand
                     if len(out) >= limit:

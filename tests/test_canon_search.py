@@ -82,3 +82,8 @@ def test_tag_mode_exact_name_of_a_later_entry_beats_another_entrys_later_alias(c
     assert answer.result.match is not None and answer.result.match.slug == "jet-black-noir"
     assert answer.view is not None and answer.view.masked and answer.view.title == "Spoiler: episode 8"
     assert answer.view.name == "||Jet Black Noir||"
+
+
+def test_empty_autocomplete_at_episode_0_lists_episodes_in_order(canon):
+    names = [c.name for c in canon.complete("", Policy(0, Mode.HIDE)) if c.kind.value == "episode"]
+    assert [int(n.split()[1].rstrip(":")) for n in names] == list(range(1, 14))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lore.model import Kind
+from lore.search import browse_key
 from lore.spoilers import Mode, Policy
 
 LATE = Policy(13, Mode.SHOW)
@@ -111,3 +112,21 @@ async def test_text_search_on_a_name_shows_what_the_entry_is(mini):
     results = await mini.search_text("mars", LATE)
     first = results.hits[0]
     assert first.slug == "mars" and first.snippet == "A colonised planet."
+
+
+BROWSING = [Kind.CHARACTER, Kind.FACTION, Kind.CONCEPT, Kind.LOCATION, Kind.EPISODE, Kind.SERIES]
+
+
+def test_empty_autocomplete_lists_the_cast_first(mini):
+    kinds = [c.kind for c in mini.complete("", LATE)]
+    assert kinds[0] is Kind.CHARACTER and kinds == sorted(kinds, key=BROWSING.index)
+
+
+def test_browsing_order_puts_numbers_in_numeric_order():
+    names = ["Episode 10: B", "Episode 2: A", "Episode 1: C"]
+    assert sorted(names, key=lambda n: browse_key(n, Kind.EPISODE)) == ["Episode 1: C", "Episode 2: A", "Episode 10: B"]
+
+
+def test_autocomplete_fill_leaves_out_far_fetched_guesses(mini):
+    names = [c.name for c in mini.complete("jil", LATE)]
+    assert "Rouge Redstar" not in names
