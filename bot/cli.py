@@ -114,7 +114,7 @@ def format_view_text(answer_json: dict) -> str:
         date = ep.get("air_date") or "unknown"
         lines.append(f"Aired: {date}{' (computed)' if ep.get('air_date_computed') else ''}")
     for attr in match["attributes"]:
-        lines.append(f"{attr['label']}: {attr['text']}")
+        lines.append(f"{attr['label']}: {attr['text']}" if attr.get("label") else attr["text"])
     for rel in match["relations"]:
         lines.append(f"- {rel['text']}")
     for fact in match["facts"]:

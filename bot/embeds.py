@@ -156,7 +156,11 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
     if view.kind is not Kind.EPISODE and view.kind is not Kind.SERIES:
         b.field("First appearance", first_appearance(view) if not view.masked else "—", inline=True)
     for attr in view.attributes:
-        b.field(attr.label or "Detail", attr.text, inline=len(attr.text) <= 60)
+        if attr.label:
+            b.field(attr.label, attr.text, inline=len(attr.text) <= 60)
+    tagged = [f"• {a.text}" for a in view.attributes if not a.label]  # label and value inside the tags
+    if tagged:
+        b.lines_field("More details", tagged)
     affiliation = [r for r in view.relations if r.label in AFFILIATION and not r.spoiler]
     others = [r for r in view.relations if r not in affiliation]
     if affiliation:

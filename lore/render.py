@@ -146,12 +146,12 @@ def render_entry(
         if item:
             view.facts.append(item)
     for attr in entry.attributes:
-        item = gated(attr.value, attr.episode)
+        # A plain attribute's label becomes a field name. A tagged one keeps its label inside the
+        # tags: "Species: ||...||" on a card would already say there is something to know.
+        tagged = masked or (policy.mode is Mode.TAG and not policy.reveals(attr.episode))
+        item = gated(f"{attr.label}: {attr.value}" if tagged else attr.value, attr.episode)
         if item:
-            # The label is shown in a field name, so it is safe only when the entry is not masked.
-            view.attributes.append(
-                Item(item.text, item.episode, item.spoiler, label="Detail" if masked else attr.label)
-            )
+            view.attributes.append(Item(item.text, item.episode, item.spoiler, label=None if tagged else attr.label))
     for rel in entry.relations:
         target = targets(rel.target) if targets else None
         if target is None:

@@ -64,7 +64,8 @@ def test_tag_wraps_later_items_and_keeps_titles_clean():
     assert view.title == "Xavier"
     assert [f.text for f in view.facts] == ["Early fact.", "||Late fact.||"]
     assert view.aliases[0].text == "||The Twist||"
-    assert view.attributes[0].label == "Power" and view.attributes[0].text == "||Late power.||"
+    # a tagged attribute keeps its label inside the tags: a "Power" field would say there is one
+    assert view.attributes[0].label is None and view.attributes[0].text == "||Power: Late power.||"
     assert view.relations[0].text == "||member of Group||" and view.relations[0].target is None
     assert view.status.text.startswith("||Deceased")
     assert view.hidden == 0
@@ -104,6 +105,10 @@ def entries(draw):
         introduced=introduced,
         aliases=[Alias(name=n, episode=e) for n, e in draw(st.lists(st.tuples(texts, ep), max_size=3))],
         facts=[Fact(text=t, episode=e, source="s") for t, e in draw(st.lists(st.tuples(texts, ep), max_size=5))],
+        attributes=[
+            Attribute(label=label, value=value, episode=e, source="s")
+            for label, value, e in draw(st.lists(st.tuples(texts, texts, ep), max_size=3))
+        ],
         status=draw(st.none() | st.builds(Status, state=st.sampled_from(["alive", "deceased"]), episode=ep)),
     )
 
@@ -125,9 +130,13 @@ def test_renderer_properties(entry, episode, mode):
     elif mode is Mode.TAG:
         assert view is not None
         assert len(view.facts) == len(entry.facts)
-        for item in view.facts:
+        for item in view.facts + view.attributes:
             if item.episode > episode or view.masked:
                 assert item.spoiler and item.text.startswith("||") and item.text.endswith("||")
+        for attr, item in zip(entry.attributes, view.attributes, strict=True):
+            # what becomes a field name is only ever a label that may be seen
+            assert (item.label is None) is (item.spoiler or view.masked)
+            assert item.label in (None, attr.label)
         if view.masked:
             assert entry.name not in view.title or entry.name in "Spoiler: episode 13"
     else:
