@@ -627,7 +627,8 @@ class LayeredIndex:
         return None
 
     def __len__(self) -> int:
-        return sum(len(ix) - len(ex) for ix, ex in self.layers)
+        """Entries this scope has: each layer's own, less those a nearer layer overrides or removes."""
+        return sum(len(ix) - sum(1 for slug in ex if slug in ix.by_slug) for ix, ex in self.layers)
 
     @staticmethod
     def _bound(policy: Policy) -> int:

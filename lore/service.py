@@ -29,7 +29,7 @@ from lore.packs import CANON_PACK_PATH, ImportReport, PackError, dump_pack, pars
 from lore.render import EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
-from lore.store import CANON, Change, RevisionInfo, Store, StoredEntry, guild_scope
+from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, guild_scope
 
 log = logging.getLogger(__name__)
 
@@ -550,6 +550,9 @@ class LoreService:
     async def _commit(self, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()) -> None:
         purge = list(purge)
         await self.store.write(scope, changes, author, purge=purge)
+        await self._reload(scope)
+
+    async def _reload(self, scope: str) -> None:
         self._scopes[scope] = _Scope(await self.store.load_scope(scope, raw_docs=True))
         if scope == CANON:
             self._layered.clear()
@@ -661,11 +664,37 @@ class LoreService:
             return CANON, await self.store.history(CANON, slug)
         return scope, revs
 
+    def follows_canon(self, guild_id: int, slug: str) -> bool:
+        """Whether the guild sees the canon's own version of ``slug`` (it has not edited or removed it)."""
+        g = self._scopes.get(guild_scope(guild_id))
+        return slug in self._scopes[CANON].docs and (g is None or slug not in g.docs)
+
+    async def follow_canon(self, guild_id: int, slug: str, author: str) -> int:
+        """Drop the guild's edit or removal of a canon entry: the guild sees the canon's version
+        again, and later canon upgrades reach it. The guild keeps its history of the entry."""
+        if slug not in self._scopes[CANON].docs:
+            raise LoreError("That entry is this server's own: there is no canon version to go back to.")
+        if self.follows_canon(guild_id, slug):
+            raise LoreError("This server already follows the canon for that entry; nothing changed.")
+        scope = guild_scope(guild_id)
+        number = await self.store.drop(scope, slug, author, FOLLOW_CANON)
+        await self._reload(scope)
+        return number
+
     async def revert(self, guild_id: int | None, slug: str, number: int, author: str) -> int:
+        """Restore revision ``number`` of the guild's entry; 0 (or a revision that went back to the
+        canon) makes the guild follow the canon again."""
         scope = self.scope_of(guild_id)
+        if guild_id is not None and number == 0:
+            return await self.follow_canon(guild_id, slug, author)
         exists, doc = await self.store.revision_doc(scope, slug, number)
         if not exists:
-            raise LoreError(f"This server has no revision {number} of that entry.")
+            hint = " (revision 0 is the canon's version)" if slug in self._scopes[CANON].docs else ""
+            raise LoreError(f"This server has no revision {number} of that entry{hint}; nothing changed.")
+        if doc is None and guild_id is not None:
+            action = next((r.action for r in await self.store.history(scope, slug) if r.number == number), "")
+            if action == FOLLOW_CANON:
+                return await self.follow_canon(guild_id, slug, author)
         entry = _parse(doc) if doc is not None else None
         return await self._write_one(guild_id, Change(slug, entry, f"revert to {number}"), author)
 

@@ -79,6 +79,8 @@ def resolve_policy(
             mode, mode_source = setting.mode, source
     if private and user_progress is not None:
         episode, ep_source = user_progress, PolicySource.USER
+        if mode is Mode.SHOW:  # the viewer asked to be kept to their progress: never plainly past it
+            mode = Mode.TAG
     source = ep_source if ep_source is not PolicySource.DEFAULT else mode_source
     return Policy(episode=episode, mode=mode, source=source)
 

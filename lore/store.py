@@ -108,8 +108,30 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO lore_text (lore_text) VALUES ('rebuild');
     """,
+    # 3: revisions outlive their entry row, so that a server can go back to following the canon
+    # (its override row is deleted) and keep the history of what it did
+    """
+    CREATE TABLE revisions_v3 (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL,
+        slug TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        doc TEXT,
+        UNIQUE (scope, slug, number)
+    );
+    INSERT INTO revisions_v3 (id, scope, slug, number, action, author, created_at, doc)
+        SELECT id, scope, slug, number, action, author, created_at, doc FROM revisions;
+    DROP TABLE revisions;
+    ALTER TABLE revisions_v3 RENAME TO revisions;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: The action of the revision that drops a server's override (the server follows the canon again).
+FOLLOW_CANON = "back to the canon"
 
 
 def _statements(script: str) -> Iterable[str]:
@@ -311,13 +333,10 @@ class Store:
         async with self.transaction() as db:
             for slug in purge:
                 await db.execute("DELETE FROM lore_text_rows WHERE scope = ? AND slug = ?", (scope, slug))
+                await db.execute("DELETE FROM revisions WHERE scope = ? AND slug = ?", (scope, slug))
                 await db.execute("DELETE FROM entries WHERE scope = ? AND slug = ?", (scope, slug))
             for ch in changes:
-                async with db.execute(
-                    "SELECT revision FROM entries WHERE scope = ? AND slug = ?", (scope, ch.slug)
-                ) as cur:
-                    row = await cur.fetchone()
-                number = (row[0] if row else 0) + 1
+                number = await self._next_revision(scope, ch.slug)
                 doc = ch.entry.model_dump_json(exclude_defaults=True) if ch.entry is not None else None
                 if ch.entry is not None:
                     kind, name, introduced = ch.entry.kind.value, ch.entry.name, ch.entry.introduced
@@ -345,6 +364,27 @@ class Store:
                     )
                 out[ch.slug] = number
         return out
+
+    async def _next_revision(self, scope: str, slug: str) -> int:
+        async with self.db.execute(
+            "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE scope = ? AND slug = ?", (scope, slug)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) + 1
+
+    async def drop(self, scope: str, slug: str, author: str, action: str = FOLLOW_CANON) -> int:
+        """Delete ``scope``'s own row for ``slug`` (what lies beneath shows again), recording it as a
+        revision; returns its number. One transaction."""
+        async with self.transaction() as db:
+            number = await self._next_revision(scope, slug)
+            await db.execute("DELETE FROM lore_text_rows WHERE scope = ? AND slug = ?", (scope, slug))
+            await db.execute("DELETE FROM entries WHERE scope = ? AND slug = ?", (scope, slug))
+            await db.execute(
+                "INSERT INTO revisions (scope, slug, number, action, author, created_at, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (scope, slug, number, action, author, time.time()),
+            )
+        return number
 
     async def history(self, scope: str, slug: str) -> list[RevisionInfo]:
         async with self.db.execute(

@@ -118,3 +118,12 @@ def test_arbitrary_structures_validate_or_list_errors(data):
         validate(data)
     except PackError as e:
         assert e.errors and all(": " in err for err in e.errors)
+
+
+def test_a_slug_too_long_for_discord_is_rejected():
+    # Discord carries the slug as an autocomplete choice's and a select option's value: 100 at most
+    data = _mini()
+    data["entries"][0]["slug"] = "x" * 101
+    with pytest.raises(PackError) as exc:
+        validate(data)
+    assert any(e.startswith("entries[0].slug:") for e in exc.value.errors)

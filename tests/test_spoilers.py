@@ -26,6 +26,13 @@ def test_resolution_order_user_then_channel_then_server_then_default():
     assert resolve_policy(server=server, channel=channel, private=True).episode == 8
 
 
+def test_private_progress_is_never_shown_plainly_past():
+    # the channel shows everything; a viewer who asks privately, at episode 2, gets tags instead
+    show = Setting(13, Mode.SHOW)
+    assert resolve_policy(server=show, user_progress=2, private=True) == Policy(2, Mode.TAG, PolicySource.USER)
+    assert resolve_policy(server=show, user_progress=2) == Policy(13, Mode.SHOW, PolicySource.SERVER)
+
+
 def test_footer_names_the_policy():
     assert Policy(5, Mode.TAG).footer() == "Spoilers: up to episode 5 · tag"
 

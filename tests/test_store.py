@@ -147,3 +147,50 @@ async def test_replacing_an_entry_replaces_its_searchable_text(mini):
     await mini.save_entry(None, {"slug": "mars", "kind": "location", "name": "Mars", "summary": "Dusty."}, "t", "edit")
     assert not (await mini.search_text("colonised", policy)).hits
     assert [h.slug for h in (await mini.search_text("dusty", policy)).hits] == ["mars"]
+
+
+async def test_following_the_canon_again_keeps_the_servers_history(mini):
+    await mini.remove_entry(3, "mars", "admin")
+    assert mini.get("mars", 3) is None and not mini.follows_canon(3, "mars")
+    number = await mini.revert(3, "mars", 0, "admin")
+    assert mini.get("mars", 3) == mini.get("mars") and mini.follows_canon(3, "mars")
+    scope, revisions = await mini.history(3, "mars")
+    assert scope != "canon" and [r.number for r in revisions] == [1, number] == [1, 2]
+    # later edits number on from there, and reverting to the "back to the canon" revision does the same again
+    await mini.add_fact(3, "mars", "Guild note.", 0, "admin")
+    assert [r.number for r in (await mini.history(3, "mars"))[1]] == [1, 2, 3]
+    await mini.revert(3, "mars", 2, "admin")
+    assert mini.follows_canon(3, "mars")
+
+
+async def test_own_entry_count_counts_new_entries_and_not_overrides(mini):
+    canon = len(mini.index_for(None))
+    await mini.save_entry(3, {"slug": "fan-thing", "kind": "concept", "name": "Fan Thing"}, "admin", "add")
+    await mini.add_fact(3, "mars", "Guild note.", 0, "admin")
+    assert len(mini.index_for(3)) == canon + 1
+
+
+async def test_version_2_database_keeps_its_revisions_through_migration_3(tmp_path):
+    from lore.store import MIGRATIONS, _statements
+
+    path = tmp_path / "v2.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            con.execute(statement)
+    con.execute("PRAGMA user_version = 2")
+    con.execute(
+        "INSERT INTO entries (scope, slug, kind, name, introduced, doc, revision, updated_at) "
+        "VALUES ('guild:3', 'mars', 'location', 'Mars', 0, NULL, 1, 0)"
+    )
+    con.execute(
+        "INSERT INTO revisions (scope, slug, number, action, author, created_at, doc) "
+        "VALUES ('guild:3', 'mars', 1, 'remove', 'admin', 0, NULL)"
+    )
+    con.close()
+    store = await Store.open(path)
+    assert await store.schema_version() == SCHEMA_VERSION
+    assert [r.action for r in await store.history("guild:3", "mars")] == ["remove"]
+    number = await store.drop("guild:3", "mars", "admin")
+    assert number == 2 and [r.number for r in await store.history("guild:3", "mars")] == [1, 2]
+    await store.close()

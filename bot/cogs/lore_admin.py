@@ -21,12 +21,14 @@ from lore.model import MAX_EPISODE, Alias, Entry, Kind
 from lore.packs import PackError
 from lore.service import LoreError
 from lore.spoilers import Mode, Policy
+from lore.store import FOLLOW_CANON
 
 log = logging.getLogger(__name__)
 
 EVERYTHING = Policy(MAX_EPISODE, Mode.SHOW)
 MAX_IMPORT_BYTES = 1024 * 1024
-KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in Kind if k is not Kind.SERIES]
+#: Kinds a server can add through the form (episodes and the series need fields the form does not ask for).
+KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in Kind if k not in (Kind.SERIES, Kind.EPISODE)]
 _ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,2}))?\s*$")
 
 
@@ -72,26 +74,58 @@ def visible_to(policy: Policy, episode: int) -> bool:
     return policy.mode is Mode.SHOW or episode <= policy.episode
 
 
-def resolve_target(interaction: discord.Interaction, name: str) -> Entry:
-    """The entry an admin command acts on: a picked suggestion (slug) or an exact-enough name."""
+def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool = True) -> Entry:
+    """The entry an admin command acts on, found as the channel would find it: a picked suggestion
+    (its slug) or, with ``exact``, a name or alias typed in full; a guess is only offered back.
+
+    Lore beyond the channel's spoiler setting is out of reach here: under ``hide`` it does not
+    exist, and under ``tag`` the reply says only that it lies beyond (naming it, or putting it in
+    a form or a button, would be the reveal)."""
     if name == NO_MATCH:
         raise LoreError("Pick an entry from the suggestions.")
     lore = lore_of(interaction).lore
-    # Guesses are made only among what this channel may see; an entry beyond it must be named exactly.
-    answer = lore.ask(name, policy_for(interaction), interaction.guild_id)
-    slug = answer.view.slug if answer.view is not None else None
-    if slug is None:
-        exact = lore.ask(name, EVERYTHING, interaction.guild_id).result
-        if exact.match is not None and exact.match.score >= 100.0:
-            slug = exact.match.slug
-    if slug is None:
+    policy = policy_for(interaction)
+    answer = lore.ask(name, policy, interaction.guild_id)
+    view, match = answer.view, answer.result.match
+    if view is not None and view.masked:
+        raise LoreError(
+            f"That name belongs to lore beyond this channel's spoiler setting ({view.title}). "
+            "Run the command in a channel whose setting reaches that episode."
+        )
+    if view is None or match is None or view.slug is None:
         if answer.result.ambiguous:
             raise LoreError("That name matches several entries: pick one from the suggestions.")
         raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
-    entry = lore.get(slug, interaction.guild_id)
+    if exact and match.score < 100.0:
+        raise LoreError(
+            f"No entry is called exactly “{limits.shorten(name, 80)}”. Did you mean **{view.name}**? "
+            "Pick it from the suggestions or type its full name; nothing was changed."
+        )
+    entry = lore.get(view.slug, interaction.guild_id)
     if entry is None:  # pragma: no cover - the index and documents change together
         raise LoreError("That entry is no longer available.")
     return entry
+
+
+async def resolve_history(interaction: discord.Interaction, name: str, *, exact: bool) -> tuple[str, str]:
+    """(slug, name to show) for history and revert, which also reach an entry this server removed:
+    by the canon's name for it (when the channel may see that), or by its slug."""
+    try:
+        entry = resolve_target(interaction, name, exact=exact)
+        return entry.slug, entry.name
+    except LoreError:
+        lore = lore_of(interaction).lore
+        canon = lore.ask(name, policy_for(interaction), None)
+        candidates = []
+        named = canon.result.match is not None and canon.result.match.score >= 100.0
+        if canon.view is not None and canon.view.slug is not None and not canon.view.masked and (named or not exact):
+            candidates.append((canon.view.slug, canon.view.name))
+        if lore.get(name, interaction.guild_id) is None and lore.get(name) is None:
+            candidates.append((name, name))  # a server's own entry that it removed, by slug
+        for slug, shown in candidates:
+            if (await lore.history(interaction.guild_id, slug))[0] != "canon":
+                return slug, shown
+        raise
 
 
 class EntryModal(discord.ui.Modal):
@@ -149,12 +183,21 @@ class EntryModal(discord.ui.Modal):
             data = {"slug": slug, "kind": self.kind.value, "name": self.name}
             action = "add"
         else:
+            current = lore.get(self.base.slug, interaction.guild_id)
+            if current != self.base:  # edited, removed or reverted while the form was open
+                raise LoreError(
+                    f"**{self.name}** changed while this form was open, so nothing was saved. "
+                    "Run `/lore-admin edit` again to start from the current version."
+                )
             data = self.base.model_dump()
             action = "edit"
             for group in ("facts", "attributes", "relations"):
                 for item in data[group]:
                     item["episode"] = max(item["episode"], introduced)
         data.update(summary=self.summary.value.strip(), aliases=aliases, introduced=introduced)
+        if self.base is not None and data == self.base.model_dump():
+            await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
+            return
         revision = await lore.save_entry(interaction.guild_id, data, author_of(interaction), action)
         verb = "Added" if self.base is None else "Updated"
         text = (
@@ -252,49 +295,62 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             await confirm.interaction.response.edit_message(content="Nothing was removed.", view=None)
             return
         lore = lore_of(interaction).lore
+        canon = lore.get(entry.slug) is not None
         revision = await lore.remove_entry(interaction.guild_id, entry.slug, author_of(interaction))
+        back = 0 if canon else revision - 1
         await confirm.interaction.response.edit_message(
-            content=f"Removed **{entry.name}** (revision {revision}; `/lore-admin revert` brings it back).",
+            content=f"Removed **{entry.name}** (revision {revision}). To bring it back: "
+            f"`/lore-admin revert name:{entry.slug} revision:{back}`"
+            + (" (the canon's version)." if canon else "."),
             view=None,
         )
 
     @app_commands.command(name="history", description="The revisions of an entry in this server")
     @app_commands.describe(name="The entry")
     async def history(self, interaction: discord.Interaction, name: str) -> None:
-        entry = resolve_target(interaction, name)
-        scope, revisions = await lore_of(interaction).lore.history(interaction.guild_id, entry.slug)
+        slug, shown = await resolve_history(interaction, name, exact=False)
+        lore = lore_of(interaction).lore
+        scope, revisions = await lore.history(interaction.guild_id, slug)
         if not revisions:
-            await send(interaction, f"**{entry.name}** has no revisions.", ephemeral=True)
+            await send(interaction, f"**{shown}** has no revisions.", ephemeral=True)
             return
-        where = "the canon (this server has not edited it)" if scope == "canon" else "this server"
+        own = scope != "canon"
         lines = [
             f"**{r.number}.** {r.action} by {r.author} — <t:{int(r.created_at)}:f>"
-            + (" *(removed)*" if r.removed else "")
+            + (" *(removed)*" if r.removed and r.action != FOLLOW_CANON else "")
             for r in reversed(revisions)
         ]
+        if own and lore.get(slug) is not None:
+            lines.append("**0.** the canon's version (revert to 0 to follow the canon again)")
         embed = discord.Embed(
-            title=limits.shorten(f"History: {entry.name}", limits.EMBED_TITLE),
+            title=limits.shorten(f"History: {shown}", limits.EMBED_TITLE),
             description=limits.pack_lines(lines, limits.EMBED_DESCRIPTION)[0],
             colour=0x2C2F33,
         )
-        embed.set_footer(text=f"Revisions in {where}")
+        if own:
+            footer = "Revisions in this server" + (
+                " · it follows the canon now" if lore.follows_canon(interaction.guild_id, slug) else ""
+            )
+        else:
+            footer = "The canon's revisions: this server follows the canon (nothing to revert here)"
+        embed.set_footer(text=footer)
         await send(interaction, embeds=[embed], ephemeral=True)
 
     @app_commands.command(name="revert", description="Restore an entry to one of its revisions in this server")
-    @app_commands.describe(name="The entry", revision="The revision number (see /lore-admin history)")
+    @app_commands.describe(
+        name="The entry", revision="The revision number (see /lore-admin history); 0 = the canon's version"
+    )
     async def revert(
-        self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 1, 1_000_000]
+        self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 0, 1_000_000]
     ) -> None:
         lore = lore_of(interaction).lore
-        try:
-            slug = resolve_target(interaction, name).slug
-        except LoreError:
-            # a removed entry can still be reverted: accept its slug directly
-            if not (await lore.history(interaction.guild_id, name))[1]:
-                raise
-            slug = name
+        slug, shown = await resolve_history(interaction, name, exact=True)
         new = await lore.revert(interaction.guild_id, slug, revision, author_of(interaction))
-        await send(interaction, f"Reverted to revision {revision} (now revision {new}).", ephemeral=True)
+        if lore.follows_canon(interaction.guild_id, slug):
+            text = f"**{shown}** follows the canon again (revision {new} of this server's history)."
+        else:
+            text = f"Reverted **{shown}** to revision {revision} (now revision {new})."
+        await send(interaction, text, ephemeral=True)
 
     @app_commands.command(name="import", description="Import a YAML or JSON lore pack into this server's lore")
     @app_commands.describe(file="A .yaml, .yml or .json lore pack (see /lore-admin export for the format)")

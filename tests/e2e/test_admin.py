@@ -160,11 +160,84 @@ async def test_admin_guesses_stay_within_the_channel_policy(world):
     # at episode 0 a fuzzy guess must not name an entry introduced later, even to an admin
     guess = await world.fake.slash("lore-admin remove", {"name": "jet blak"}, user=world.admin, channel=world.ch())
     assert "Noir" not in guess.all_text and not guess.buttons
+    # named exactly, a later entry is still out of reach here: the reply says only how far it lies
     exact = await world.fake.slash(
         "lore-admin remove", {"name": "Jet Black Noir"}, user=world.admin, channel=world.ch()
     )
-    assert "Remove **Jet Black Noir**" in exact.content
-    await world.fake.click(exact, label="Cancel")
+    assert "beyond this channel's spoiler setting (Spoiler: episode 8)" in exact.content
+    assert "Noir" not in exact.content and not exact.buttons
+    # a later alias of a visible entry must not be turned into that entry's name either
+    later_alias = await world.fake.slash(
+        "lore-admin history", {"name": "Divine Facilitator"}, user=world.admin, channel=world.ch()
+    )
+    assert "Naomi" not in later_alias.all_text and "Spoiler: episode 7" in later_alias.content
+    # from a channel whose setting reaches episode 8, the admin can act on it
+    await world.fake.slash(
+        "spoilers episode", {"number": 8, "channel": world.ch("finale")}, user=world.admin, channel=world.ch()
+    )
+    there = await world.fake.slash(
+        "lore-admin remove", {"name": "Jet Black Noir"}, user=world.admin, channel=world.ch("finale")
+    )
+    assert "Remove **Jet Black Noir**" in there.content
+    await world.fake.click(there, label="Cancel")
+
+
+async def test_admin_writes_need_an_exact_name_or_a_picked_suggestion(world):
+    guess = await world.fake.slash(
+        "lore-admin fact", {"name": "naomi ortman", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        channel=world.ch(),
+    )
+    assert "Did you mean **Naomi Orthmann**" in guess.content and "nothing was changed" in guess.content
+    history = await world.fake.slash("lore-admin history", {"name": "naomi"}, user=world.admin, channel=world.ch())
+    assert "this server follows the canon" in history.embeds[0]["footer"]["text"]
+    picked = await world.fake.slash(
+        "lore-admin fact", {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        channel=world.ch(),
+    )
+    assert "Added a fact to **Naomi Orthmann**" in picked.content
+
+
+async def test_removed_canon_entry_comes_back_with_revision_zero(world):
+    r = await world.fake.slash("lore-admin remove", {"name": "mars"}, user=world.admin, channel=world.ch())
+    done = await world.fake.click(r, label="Remove Mars")
+    assert "revert name:mars revision:0" in done.content
+    gone = await world.fake.slash("concept", {"name": "mars"}, user=world.viewer, channel=world.ch())
+    assert "nothing called" in gone.content
+    history = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
+    assert "remove by" in history.embeds[0]["description"] and "**0.** the canon's version" in (
+        history.embeds[0]["description"]
+    )
+    back = await world.fake.slash(
+        "lore-admin revert", {"name": "mars", "revision": 0}, user=world.admin, channel=world.ch()
+    )
+    assert "follows the canon again" in back.content
+    card = await world.fake.slash("concept", {"name": "mars"}, user=world.viewer, channel=world.ch())
+    assert card.embeds[0]["title"] == "Mars"
+    again = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
+    assert "back to the canon" in again.embeds[0]["description"] and "follows the canon now" in (
+        again.embeds[0]["footer"]["text"]
+    )
+    twice = await world.fake.slash(
+        "lore-admin revert", {"name": "mars", "revision": 0}, user=world.admin, channel=world.ch()
+    )
+    assert "already follows the canon" in twice.content
+
+
+async def test_edit_form_saves_nothing_when_unchanged_or_when_the_entry_changed_meanwhile(world):
+    opened = await world.fake.slash("lore-admin edit", {"name": "mars"}, user=world.admin, channel=world.ch())
+    same = await world.fake.submit_modal(opened, {})
+    assert "Nothing changed in **Mars**" in same.content
+    history = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
+    assert "this server follows the canon" in history.embeds[0]["footer"]["text"]
+    stale = await world.fake.slash("lore-admin edit", {"name": "mars"}, user=world.admin, channel=world.ch())
+    await world.fake.slash(
+        "lore-admin fact", {"name": "mars", "text": "Dusty.", "episode": 0}, user=world.admin, channel=world.ch()
+    )
+    summary = next(i for i in stale.modal.inputs if "Summary" in i["label"])
+    late = await world.fake.submit_modal(stale, {summary["custom_id"]: "Red."})
+    assert "changed while this form was open" in late.content
+    card = await world.fake.slash("concept", {"name": "mars"}, user=world.viewer, channel=world.ch())
+    assert "Dusty." in card.all_text and "Red." not in card.embeds[0]["description"]
 
 
 async def test_edit_form_shows_only_aliases_this_channel_may_see_and_keeps_the_rest(world):
