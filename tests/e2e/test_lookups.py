@@ -24,6 +24,9 @@ async def test_commands_are_registered_as_the_public_interface(world):
         assert int(cmd["default_member_permissions"]) == 1 << 5  # Manage Server
     subs = {o["name"] for o in admin_groups["lore-admin"]["options"]}
     assert subs == {"add", "edit", "fact", "alias", "remove", "history", "revert", "import", "export"}
+    add = next(o for o in admin_groups["lore-admin"]["options"] if o["name"] == "add")
+    kinds = {c["value"] for c in next(o for o in add["options"] if o["name"] == "kind")["choices"]}
+    assert kinds == {"character", "faction", "concept", "location"}  # the form has no fields for the rest
 
 
 async def test_character_card_with_typo(world):
