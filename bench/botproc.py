@@ -52,7 +52,7 @@ def main() -> int:
             if args.sync:
                 await self.sync_commands()
 
-    bot = BenchBot(db_path=args.db, canon_pack=args.pack, auto_sync=True)
+    bot = BenchBot(db_path=args.db, canon_pack=args.pack, auto_sync=True, freeze_gc=True)  # as `lorebot run`
     asyncio.run(_serve(bot, "bench-token"))
     return 0
 

@@ -60,7 +60,7 @@ def run(*, no_token_message: str) -> int:
     _setup(settings)
     from bot.app import LoreBot
 
-    bot = LoreBot.from_settings(settings)
+    bot = LoreBot.from_settings(settings, freeze_gc=True)  # a long-lived process: see LoreBot.setup_hook
     try:
         asyncio.run(_serve(bot, token))
     except discord.LoginFailure:
