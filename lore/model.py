@@ -90,8 +90,9 @@ class _Strict(BaseModel):
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
-#: An entry's stable id. Discord carries it as an autocomplete choice's and a select option's value: 100 at most.
-Slug = Annotated[str, Field(min_length=1, max_length=100)]
+#: Discord carries an entry's slug as an autocomplete choice's and a select option's value: 100 at most.
+#: New packs and edits are held to it (``lore.packs``, ``LoreService``); stored entries still load.
+MAX_SLUG = 100
 
 
 class Alias(_Strict):
@@ -155,7 +156,7 @@ class EpisodeInfo(_Strict):
 
 
 class Entry(_Strict):
-    slug: Slug
+    slug: Short
     kind: Kind
     name: Short
     #: The episode in which the entry itself becomes known (0 = pre-release material).

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lore.model import MAX_EPISODE, Entry, Pack
+from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Pack
 from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
@@ -103,6 +103,8 @@ def validate(data: Any, *, known_slugs: Iterable[str] = ()) -> Pack:
 
     slugs: dict[str, int] = {}
     for i, entry in enumerate(pack.entries):
+        if len(entry.slug) > MAX_SLUG:
+            errors.append(f"entries[{i}].slug: must be at most {MAX_SLUG} characters")
         if entry.slug in slugs:
             errors.append(f"entries[{i}].slug: duplicate of entries[{slugs[entry.slug]}].slug ({entry.slug!r})")
         else:

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lore.model import MAX_EPISODE, Alias, Entry, Fact, Kind, Pack, PackMeta
+from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.packs import CANON_PACK_PATH, ImportReport, PackError, dump_pack, parse_text, validate
 from lore.render import EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
@@ -608,6 +608,8 @@ class LoreService:
                 where = ".".join(str(p) for p in err["loc"])
                 msgs.append(f"{where}: {err['msg']}" if where else err["msg"])
             raise LoreError("That entry is not valid: " + "; ".join(msgs)) from None
+        if len(entry.slug) > MAX_SLUG and self.get(entry.slug, guild_id) is None:
+            raise LoreError(f"That entry is not valid: slug: must be at most {MAX_SLUG} characters")
         known = self._known_slugs(guild_id) | {entry.slug}
         for rel in entry.relations:
             if rel.target not in known:

@@ -9,7 +9,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lore.model import Entry
 from lore.packs import PackError, parse_text, validate
+from lore.store import Change
 from tests.conftest import MINI_PACK
 
 GOOD_ENTRY = {"slug": "new-one", "kind": "concept", "name": "New One", "summary": "A thing."}
@@ -127,3 +129,11 @@ def test_a_slug_too_long_for_discord_is_rejected():
     with pytest.raises(PackError) as exc:
         validate(data)
     assert any(e.startswith("entries[0].slug:") for e in exc.value.errors)
+
+
+async def test_a_stored_entry_with_a_long_slug_still_loads(mini):
+    # written before the 100-character limit: it must keep working (new writes are held to the limit)
+    long = "x" * 150
+    await mini.store.write("guild:3", [Change(long, Entry(slug=long, kind="concept", name="Longthing"), "add")], "t")
+    await mini._reload("guild:3")
+    assert mini.get(long, 3).name == "Longthing" and mini.export(3)

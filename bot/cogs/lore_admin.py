@@ -118,8 +118,11 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         canon = lore.ask(name, policy_for(interaction), None)
         candidates = []
         named = canon.result.match is not None and canon.result.match.score >= 100.0
-        if canon.view is not None and canon.view.slug is not None and not canon.view.masked and (named or not exact):
-            candidates.append((canon.view.slug, canon.view.name))
+        slug = canon.view.slug if canon.view is not None and not canon.view.masked else None
+        # only for an entry this server removed: a live version of its own (ambiguous, inexact or
+        # beyond the channel) was judged above, and must not be reached around
+        if slug is not None and (named or not exact) and lore.get(slug, interaction.guild_id) is None:
+            candidates.append((slug, canon.view.name))
         if lore.get(name, interaction.guild_id) is None and lore.get(name) is None:
             candidates.append((name, name))  # a server's own entry that it removed, by slug
         for slug, shown in candidates:

@@ -254,3 +254,26 @@ async def test_edit_form_shows_only_aliases_this_channel_may_see_and_keeps_the_r
     # with everything in view, the form lists the later alias with its episode
     again = await world.fake.slash("lore-admin edit", {"name": "naomi"}, user=world.admin, channel=world.ch())
     assert "Divine Facilitator @ 7" in next(i for i in again.modal.inputs if "Aliases" in i["label"])["value"]
+
+
+async def test_history_and_revert_do_not_reach_around_the_servers_own_version(world):
+    # ambiguous: a server entry shares the alias "Naomi"; revert must refuse as fact does
+    await world.fake.slash(
+        "lore-admin fact", {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        channel=world.ch(),
+    )
+    att = world.fake.attachment(
+        "fans.yaml",
+        b"pack: {name: fans, sources: [{id: fans}]}\nentries:\n"
+        b"  - {slug: naomi-the-cat, kind: character, name: Naomi the Cat, aliases: [{name: Naomi, shared: true}]}\n",
+    )
+    await world.fake.slash("lore-admin import", {"file": att}, user=world.admin, channel=world.ch())
+    r = await world.fake.slash(
+        "lore-admin revert", {"name": "Naomi", "revision": 1}, user=world.admin, channel=world.ch()
+    )
+    assert "several entries" in r.content and "Reverted" not in r.content
+    # beyond the channel: the server moved Mars to episode 10; at episode 0 its history is out of reach
+    data = {"slug": "mars", "kind": "location", "name": "Mars", "introduced": 10, "summary": "Later."}
+    await world.bot.lore.save_entry(world.guild.id, data, "admin", "edit")
+    h = await world.fake.slash("lore-admin history", {"name": "mar"}, user=world.admin, channel=world.ch())
+    assert not h.embeds and "History" not in h.all_text and "Mars" not in h.all_text
