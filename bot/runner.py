@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 import discord
 
@@ -48,6 +49,23 @@ async def _serve(bot: discord.Client, token: str) -> None:
             runner.cancel()
 
 
+def _run_reporting(main: Callable[[], object]) -> int:
+    """Run ``main``; a failure a person can fix ends with one sentence and status 1, not a traceback."""
+    try:
+        main()
+    except discord.LoginFailure:
+        print("lorebot: Discord rejected the token (DISCORD_TOKEN). Reset it in the developer portal.", file=sys.stderr)
+    except discord.PrivilegedIntentsRequired:
+        print("lorebot: Discord refused the requested intents.", file=sys.stderr)
+    except StoreError as e:
+        print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
+    except OSError as e:  # DNS, refused or dropped connections before the gateway is up
+        print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
+    else:
+        return 0
+    return 1
+
+
 def run(*, no_token_message: str) -> int:
     try:
         settings = load_settings()
@@ -61,21 +79,7 @@ def run(*, no_token_message: str) -> int:
     from bot.app import LoreBot
 
     bot = LoreBot.from_settings(settings, freeze_gc=True)  # a long-lived process: see LoreBot.setup_hook
-    try:
-        asyncio.run(_serve(bot, token))
-    except discord.LoginFailure:
-        print("lorebot: Discord rejected the token (DISCORD_TOKEN). Reset it in the developer portal.", file=sys.stderr)
-        return 1
-    except discord.PrivilegedIntentsRequired:
-        print("lorebot: Discord refused the requested intents.", file=sys.stderr)
-        return 1
-    except StoreError as e:
-        print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
-        return 1
-    except OSError as e:  # DNS, refused or dropped connections before the gateway is up
-        print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
-        return 1
-    return 0
+    return _run_reporting(lambda: asyncio.run(_serve(bot, token)))
 
 
 def sync(*, guild_id: int | None, no_token_message: str) -> int:
@@ -95,14 +99,4 @@ def sync(*, guild_id: int | None, no_token_message: str) -> int:
             print(f"Synced {synced} command(s) {'to server ' + str(guild_id) if guild_id else 'globally'}.")
         return 0
 
-    try:
-        return asyncio.run(go())
-    except discord.LoginFailure:
-        print("lorebot: Discord rejected the token (DISCORD_TOKEN).", file=sys.stderr)
-        return 1
-    except StoreError as e:
-        print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
-        return 1
+    return _run_reporting(lambda: asyncio.run(go()))
