@@ -47,18 +47,22 @@ ROWS: list[Row] = [
     ),
     (
         "Throughput /ping, /character (interactions/s)",
-        lambda f: "—"
-        if _get(f, "e2e", "concurrent", "ping", "per_second") is None
-        else f"{_get(f, 'e2e', 'concurrent', 'ping', 'per_second'):.0f}, "
-        f"{_get(f, 'e2e', 'concurrent', 'character', 'per_second'):.0f}",
+        lambda f: (
+            "—"
+            if _get(f, "e2e", "concurrent", "ping", "per_second") is None
+            else f"{_get(f, 'e2e', 'concurrent', 'ping', 'per_second'):.0f}, "
+            f"{_get(f, 'e2e', 'concurrent', 'character', 'per_second'):.0f}"
+        ),
     ),
     ("  /character ÷ /ping throughput", lambda f: _num(_get(f, "e2e", "concurrent", "throughput_ratio"), ".0%")),
     (
         "Bot CPU per answer /ping, /character (ms)",
-        lambda f: "—"
-        if _get(f, "e2e", "concurrent", "ping", "bot_cpu_ms") is None
-        else f"{_get(f, 'e2e', 'concurrent', 'ping', 'bot_cpu_ms'):.2f}, "
-        f"{_get(f, 'e2e', 'concurrent', 'character', 'bot_cpu_ms'):.2f}",
+        lambda f: (
+            "—"
+            if _get(f, "e2e", "concurrent", "ping", "bot_cpu_ms") is None
+            else f"{_get(f, 'e2e', 'concurrent', 'ping', 'bot_cpu_ms'):.2f}, "
+            f"{_get(f, 'e2e', 'concurrent', 'character', 'bot_cpu_ms'):.2f}"
+        ),
     ),
     (
         "  /character ÷ /ping capacity (by bot CPU)",

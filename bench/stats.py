@@ -86,7 +86,10 @@ def machine() -> dict[str, Any]:
         ).stdout.strip()
         changed = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no", "--", "lore", "bot", "bench", "fakediscord"],
-            capture_output=True, text=True, check=False, timeout=5,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=5,
         ).stdout.strip()
         if info["commit"] and changed:
             info["commit"] += "+changes"  # measured with uncommitted changes to the code

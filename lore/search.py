@@ -335,7 +335,10 @@ class NameIndex:
                 return {c: (ws, ids.tobytes()) for c, (ws, ids) in table.items()}
 
             state["vocabulary"] = (
-                self._words, self._word_start.tobytes(), buckets(self._by_first), buckets(self._by_inner)
+                self._words,
+                self._word_start.tobytes(),
+                buckets(self._by_first),
+                buckets(self._by_inner),
             )
         return state
 
@@ -477,9 +480,7 @@ class NameIndex:
                 out.append(head)
         return out
 
-    def _close_words(
-        self, w: str, bucket: tuple[list[str], array] | None, into: dict[int, float], limit: int
-    ) -> None:
+    def _close_words(self, w: str, bucket: tuple[list[str], array] | None, into: dict[int, float], limit: int) -> None:
         """Add to ``into`` the ids of the bucket's words closest to ``w``, with their similarity."""
         if not bucket:
             return

@@ -93,9 +93,7 @@ def visible_text(pack: Pack, episode: int) -> str:
         for r in e.relations:
             if r.episode <= episode:
                 target = by_slug.get(r.target)
-                chunks.append(
-                    f"{RELATION_LABELS[r.type]} {target.name if target else r.target} {r.note or ''}"
-                )
+                chunks.append(f"{RELATION_LABELS[r.type]} {target.name if target else r.target} {r.note or ''}")
         if e.status is not None and e.status.episode <= episode:
             chunks.append(f"{e.status.state.value} {e.status.note or ''}")
         if e.episode is not None:
@@ -232,9 +230,7 @@ def test_no_alias_claimed_twice_unless_shared() -> None:
             continue
         assert sum(is_name for _, is_name, _ in owners) <= 1, f"two entries are named {name!r}"
         for slug, is_name, shared in owners:
-            assert is_name or shared, (
-                f"alias {name!r} on {slug} collides with another entry but is not shared"
-            )
+            assert is_name or shared, f"alias {name!r} on {slug} collides with another entry but is not shared"
 
 
 def test_shared_aliases_really_are_shared() -> None:
@@ -246,9 +242,7 @@ def test_shared_aliases_really_are_shared() -> None:
     for e in load_pack().entries:
         for a in e.aliases:
             if a.shared:
-                assert len(owners[a.name.casefold()]) > 1, (
-                    f"{a.name!r} on {e.slug} is marked shared needlessly"
-                )
+                assert len(owners[a.name.casefold()]) > 1, f"{a.name!r} on {e.slug} is marked shared needlessly"
 
 
 def test_identity_relations_are_mutual() -> None:
@@ -257,9 +251,7 @@ def test_identity_relations_are_mutual() -> None:
         for r in e.relations:
             if r.type is RelationType.IDENTITY_OF:
                 back = [
-                    b
-                    for b in entries[r.target].relations
-                    if b.type is RelationType.IDENTITY_OF and b.target == e.slug
+                    b for b in entries[r.target].relations if b.type is RelationType.IDENTITY_OF and b.target == e.slug
                 ]
                 assert back and back[0].episode == r.episode, (e.slug, r.target)
 
@@ -271,9 +263,7 @@ def test_twist_phrases_appear_at_their_reveal() -> None:
     for t in twists:
         phrase, episode = t["phrase"].lower(), t["episode"]
         assert 1 <= episode <= MAX_EPISODE, t
-        assert phrase in visible_text(pack, episode), (
-            f"{t['phrase']!r} is not in the pack at episode {episode}"
-        )
+        assert phrase in visible_text(pack, episode), f"{t['phrase']!r} is not in the pack at episode {episode}"
 
 
 def test_twist_phrases_are_not_names() -> None:
@@ -290,9 +280,7 @@ def test_twist_phrases_hidden_before_their_reveal() -> None:
     pack = load_pack()
     for t in load_twists():
         phrase, episode = t["phrase"].lower(), t["episode"]
-        assert phrase not in visible_text(pack, episode - 1), (
-            f"{t['phrase']!r} leaks before episode {episode}"
-        )
+        assert phrase not in visible_text(pack, episode - 1), f"{t['phrase']!r} leaks before episode {episode}"
 
 
 def test_cover_identities_are_not_given_away_early() -> None:

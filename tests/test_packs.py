@@ -97,6 +97,7 @@ async def test_import_is_idempotent_and_export_round_trips(mini):
     canon = mini.export(None)
     assert not (await mini.import_pack(canon, guild_id=None, author="t")).changed
 
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 20) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),

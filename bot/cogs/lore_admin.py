@@ -303,8 +303,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         back = 0 if canon else revision - 1
         await confirm.interaction.response.edit_message(
             content=f"Removed **{entry.name}** (revision {revision}). To bring it back: "
-            f"`/lore-admin revert name:{entry.slug} revision:{back}`"
-            + (" (the canon's version)." if canon else "."),
+            f"`/lore-admin revert name:{entry.slug} revision:{back}`" + (" (the canon's version)." if canon else "."),
             view=None,
         )
 

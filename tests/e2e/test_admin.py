@@ -28,8 +28,8 @@ async def test_add_entry_through_the_form_stays_in_this_server(world):
     assert len(ids) == 3
     summary_id, aliases_id, episode_id = (i["custom_id"] for i in opened.modal.inputs)
     done = await world.fake.submit_modal(
-        opened, {summary_id: "Sits by the stage every night.", aliases_id: "The Regular\nStage Ghost @ 2",
-                 episode_id: "1"}
+        opened,
+        {summary_id: "Sits by the stage every night.", aliases_id: "The Regular\nStage Ghost @ 2", episode_id: "1"},
     )
     assert done.ephemeral and "Added **Club Regular**" in done.content
     here = await world.fake.slash("character", {"name": "the regular"}, user=world.viewer, channel=world.ch())
@@ -70,12 +70,15 @@ async def test_edit_form_is_prefilled_and_copy_on_write(world):
 
 async def test_fact_alias_history_revert_and_mention_safety(world):
     r = await world.fake.slash(
-        "lore-admin fact", {"name": "mars", "text": "@everyone <@&123> visit the canals", "episode": 0},
-        user=world.admin, channel=world.ch(),
+        "lore-admin fact",
+        {"name": "mars", "text": "@everyone <@&123> visit the canals", "episode": 0},
+        user=world.admin,
+        channel=world.ch(),
     )
     assert "revision 1" in r.content
-    await world.fake.slash("lore-admin alias", {"name": "mars", "alias": "Red Planet"}, user=world.admin,
-                           channel=world.ch())
+    await world.fake.slash(
+        "lore-admin alias", {"name": "mars", "alias": "Red Planet"}, user=world.admin, channel=world.ch()
+    )
     card = await world.fake.slash("concept", {"name": "red planet"}, user=world.viewer, channel=world.ch())
     assert "@everyone" in card.all_text
     # every message went out with allowed_mentions parse=[] (the fake fails the test otherwise)
@@ -86,8 +89,7 @@ async def test_fact_alias_history_revert_and_mention_safety(world):
             assert data["allowed_mentions"].get("parse") == []
     history = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
     assert "add alias" in history.all_text and "add fact" in history.all_text
-    await world.fake.slash("lore-admin revert", {"name": "mars", "revision": 1}, user=world.admin,
-                           channel=world.ch())
+    await world.fake.slash("lore-admin revert", {"name": "mars", "revision": 1}, user=world.admin, channel=world.ch())
     gone = await world.fake.slash("concept", {"name": "red planet"}, user=world.viewer, channel=world.ch())
     assert not gone.embeds or gone.embeds[0]["title"] != "Mars"
 
@@ -117,7 +119,7 @@ async def test_import_export_round_trip_with_real_attachments(world):
     again = await world.fake.slash("lore-admin import", {"file": att}, user=world.admin, channel=world.ch())
     assert "0 created, 0 updated, 3 unchanged" in again.all_text
     exported = await world.fake.slash("lore-admin export", user=world.admin, channel=world.ch())
-    (filename, data), = exported.files.items()
+    ((filename, data),) = exported.files.items()
     assert filename.endswith(".yaml")
     assert b"fan-entry-2" in data
     back = world.fake.attachment("back.yaml", data)
@@ -184,14 +186,18 @@ async def test_admin_guesses_stay_within_the_channel_policy(world):
 
 async def test_admin_writes_need_an_exact_name_or_a_picked_suggestion(world):
     guess = await world.fake.slash(
-        "lore-admin fact", {"name": "naomi ortman", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        "lore-admin fact",
+        {"name": "naomi ortman", "text": "Likes tea.", "episode": 0},
+        user=world.admin,
         channel=world.ch(),
     )
     assert "Did you mean **Naomi Orthmann**" in guess.content and "nothing was changed" in guess.content
     history = await world.fake.slash("lore-admin history", {"name": "naomi"}, user=world.admin, channel=world.ch())
     assert "this server follows the canon" in history.embeds[0]["footer"]["text"]
     picked = await world.fake.slash(
-        "lore-admin fact", {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        "lore-admin fact",
+        {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0},
+        user=world.admin,
         channel=world.ch(),
     )
     assert "Added a fact to **Naomi Orthmann**" in picked.content
@@ -204,8 +210,9 @@ async def test_removed_canon_entry_comes_back_with_revision_zero(world):
     gone = await world.fake.slash("concept", {"name": "mars"}, user=world.viewer, channel=world.ch())
     assert "nothing called" in gone.content
     history = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
-    assert "remove by" in history.embeds[0]["description"] and "**0.** the canon's version" in (
-        history.embeds[0]["description"]
+    assert (
+        "remove by" in history.embeds[0]["description"]
+        and "**0.** the canon's version" in (history.embeds[0]["description"])
     )
     back = await world.fake.slash(
         "lore-admin revert", {"name": "mars", "revision": 0}, user=world.admin, channel=world.ch()
@@ -214,8 +221,9 @@ async def test_removed_canon_entry_comes_back_with_revision_zero(world):
     card = await world.fake.slash("concept", {"name": "mars"}, user=world.viewer, channel=world.ch())
     assert card.embeds[0]["title"] == "Mars"
     again = await world.fake.slash("lore-admin history", {"name": "mars"}, user=world.admin, channel=world.ch())
-    assert "back to the canon" in again.embeds[0]["description"] and "follows the canon now" in (
-        again.embeds[0]["footer"]["text"]
+    assert (
+        "back to the canon" in again.embeds[0]["description"]
+        and "follows the canon now" in (again.embeds[0]["footer"]["text"])
     )
     twice = await world.fake.slash(
         "lore-admin revert", {"name": "mars", "revision": 0}, user=world.admin, channel=world.ch()
@@ -259,7 +267,9 @@ async def test_edit_form_shows_only_aliases_this_channel_may_see_and_keeps_the_r
 async def test_history_and_revert_do_not_reach_around_the_servers_own_version(world):
     # ambiguous: a server entry shares the alias "Naomi"; revert must refuse as fact does
     await world.fake.slash(
-        "lore-admin fact", {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0}, user=world.admin,
+        "lore-admin fact",
+        {"name": "naomi-orthmann", "text": "Likes tea.", "episode": 0},
+        user=world.admin,
         channel=world.ch(),
     )
     att = world.fake.attachment(

@@ -15,7 +15,12 @@ def run_console(script: str, tmp_path, *args: str) -> subprocess.CompletedProces
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "console", *args],
-        input=script, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
     )
 
 

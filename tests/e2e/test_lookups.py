@@ -16,8 +16,18 @@ def footer(result) -> str:
 async def test_commands_are_registered_as_the_public_interface(world):
     names = {c["name"] for c in world.fake.registered_commands()}
     assert names == {
-        "lore", "character", "faction", "concept", "immortal-nine", "episode", "search",
-        "progress", "help", "about", "spoilers", "lore-admin",
+        "lore",
+        "character",
+        "faction",
+        "concept",
+        "immortal-nine",
+        "episode",
+        "search",
+        "progress",
+        "help",
+        "about",
+        "spoilers",
+        "lore-admin",
     }
     admin_groups = {c["name"]: c for c in world.fake.registered_commands() if c["name"] in ("spoilers", "lore-admin")}
     for cmd in admin_groups.values():
@@ -48,9 +58,7 @@ async def test_hide_mode_counts_what_is_held_back(world):
     assert "held back" in footer(r) and "· hide" in footer(r)
 
 
-@pytest.mark.parametrize(
-    ("mode", "expect_noir"), [("hide", False), ("tag", False), ("show", True)]
-)
+@pytest.mark.parametrize(("mode", "expect_noir"), [("hide", False), ("tag", False), ("show", True)])
 async def test_autocomplete_is_gated_by_the_reply_policy(world, mode, expect_noir):
     await world.fake.slash("spoilers episode", {"number": 3}, user=world.admin, channel=world.ch())
     await world.fake.slash("spoilers mode", {"mode": mode}, user=world.admin, channel=world.ch())
