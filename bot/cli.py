@@ -117,6 +117,10 @@ def format_view_text(answer_json: dict) -> str:
         lines.append(f"{attr['label']}: {attr['text']}" if attr.get("label") else attr["text"])
     for rel in match["relations"]:
         lines.append(f"- {rel['text']}")
+    if match.get("appearances"):
+        lines.append("Appears in episodes: " + ", ".join(a["text"] for a in match["appearances"]))
+    for member in match.get("cast", []):
+        lines.append(f"- cast: {member['text']}")
     for fact in match["facts"]:
         lines.append(f"* {fact['text']}  (ep {fact['episode']})")
     if match["hidden"]:

@@ -167,6 +167,10 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
         b.lines_field("Affiliation", [f"• {r.text}" for r in affiliation])
     if others:
         b.lines_field("Relations", [f"• {r.text}" for r in others])
+    if view.appearances:
+        b.field("Appears in episodes", ", ".join(a.text for a in view.appearances))
+    if view.cast:
+        b.lines_field("Cast", [f"• {c.text}" for c in view.cast])
     if view.facts:
         b.lines_field("Synopsis" if view.kind is Kind.EPISODE else "Facts", [_fact_line(f) for f in view.facts])
     return b.finish()

@@ -145,6 +145,34 @@ class Status(_Strict):
     source: str | None = None
 
 
+class LaterSummary(_Strict):
+    """A summary that replaces the previous one from ``episode`` on (e.g. after a reveal).
+    Like every summary it must be safe at its own episode."""
+
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    episode: Episode
+    source: str | None = None
+
+
+class CastMember(_Strict):
+    """Someone who appears in an episode, as a source states it. ``first`` marks the character's
+    first appearance. Shown from the later of the episode itself, the character's introduction and
+    ``episode`` (when the appearance is only recognised later, e.g. a masked figure)."""
+
+    character: Short
+    first: bool = False
+    episode: Episode = 0
+    note: str | None = Field(default=None, max_length=100)
+    source: str | None = None
+
+    @field_validator("character")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
+        return v
+
+
 class EpisodeInfo(_Strict):
     number: Annotated[int, Field(ge=1, le=MAX_EPISODE)]
     title: Short
@@ -153,6 +181,8 @@ class EpisodeInfo(_Strict):
     air_date: date | None = None
     #: True when the date is computed from the weekly slot rather than attested by a source.
     air_date_computed: bool = False
+    #: Who appears in the episode, where a source states it (never guessed).
+    cast: list[CastMember] = Field(default_factory=list)
 
 
 class Entry(_Strict):
@@ -162,11 +192,15 @@ class Entry(_Strict):
     #: The episode in which the entry itself becomes known (0 = pre-release material).
     introduced: Episode = 0
     summary: Annotated[str, Field(max_length=2000)] = ""
+    #: Summaries that replace ``summary`` from their episode on, in episode order.
+    later_summaries: list[LaterSummary] = Field(default_factory=list)
     aliases: list[Alias] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     attributes: list[Attribute] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
     status: Status | None = None
+    #: Statuses that replace ``status`` from their episode on, in episode order.
+    later_statuses: list[Status] = Field(default_factory=list)
     episode: EpisodeInfo | None = None
     image: str | None = None
 
@@ -183,9 +217,27 @@ class Entry(_Strict):
             raise ValueError("an episode entry needs an 'episode' block (number, title, air_date)")
         if self.kind is not Kind.EPISODE and self.episode is not None:
             raise ValueError("only episode entries have an 'episode' block")
-        if self.status is not None and self.kind is not Kind.CHARACTER:
+        if (self.status is not None or self.later_statuses) and self.kind is not Kind.CHARACTER:
             raise ValueError("only characters have a status")
+        if self.later_statuses and self.status is None:
+            raise ValueError("later_statuses replace a 'status': give the first one as 'status'")
         return self
+
+    def summary_at(self, episode: int) -> str:
+        """The summary a viewer at ``episode`` reads: the latest one revealed by then."""
+        text = self.summary
+        for later in self.later_summaries:
+            if later.episode <= episode:
+                text = later.text
+        return text
+
+    def statuses(self) -> list[Status]:
+        """The status and the ones replacing it, in episode order."""
+        return ([self.status] if self.status is not None else []) + list(self.later_statuses)
+
+    def final_status(self) -> Status | None:
+        """The status as of the end of the series."""
+        return self.later_statuses[-1] if self.later_statuses else self.status
 
     def all_names(self) -> list[tuple[str, int]]:
         """The entry's name and aliases with the episode each becomes known."""

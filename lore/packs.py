@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Pack
+from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, Pack
 from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
@@ -112,8 +112,10 @@ def validate(data: Any, *, known_slugs: Iterable[str] = ()) -> Pack:
     known = set(known_slugs) | set(slugs)
     source_ids = {s.id for s in pack.pack.sources}
     claims: dict[str, list[tuple[int, str, bool]]] = {}
+    firsts: dict[str, str] = {}
     for i, entry in enumerate(pack.entries):
         errors.extend(_entry_errors(i, entry, known, source_ids))
+        errors.extend(_cast_errors(i, entry, known, pack, slugs, firsts))
         claims.setdefault(normalize(entry.name), []).append((i, "name", False))
         for j, alias in enumerate(entry.aliases):
             key = normalize(alias.name)
@@ -156,6 +158,54 @@ def _entry_errors(i: int, entry: Entry, known: set[str], source_ids: set[str]) -
             src = getattr(item, "source", None)
             if src and source_ids and src not in source_ids and "://" not in src:
                 errors.append(f"{base}.{group}[{j}].source: {src!r} is not in pack.sources")
+    # A later summary or status replaces the one before it: each comes strictly later.
+    previous = entry.introduced
+    for j, later in enumerate(entry.later_summaries):
+        if later.episode <= previous:
+            errors.append(
+                f"{base}.later_summaries[{j}].episode: must come after episode {previous} (the summary it replaces)"
+            )
+        previous = max(previous, later.episode)
+    if entry.status is not None:
+        previous = entry.status.episode
+        for j, st in enumerate(entry.later_statuses):
+            if st.episode <= previous:
+                errors.append(
+                    f"{base}.later_statuses[{j}].episode: must come after episode {previous} (the status it replaces)"
+                )
+            previous = max(previous, st.episode)
+    for group, items in (("later_summaries", entry.later_summaries), ("later_statuses", entry.later_statuses)):
+        for j, item in enumerate(items):
+            src = item.source
+            if src and source_ids and src not in source_ids and "://" not in src:
+                errors.append(f"{base}.{group}[{j}].source: {src!r} is not in pack.sources")
+    return errors
+
+
+def _cast_errors(
+    i: int, entry: Entry, known: set[str], pack: Pack, slugs: dict[str, int], firsts: dict[str, str]
+) -> list[str]:
+    """An episode's cast names characters the scope has, each at most once, and marks a
+    character's first appearance in one episode only."""
+    errors: list[str] = []
+    if entry.episode is None:
+        return errors
+    seen: set[str] = set()
+    for j, member in enumerate(entry.episode.cast):
+        where = f"entries[{i}].episode.cast[{j}]"
+        if member.character not in known:
+            errors.append(f"{where}.character: no entry with slug {member.character!r}")
+        elif member.character in slugs and pack.entries[slugs[member.character]].kind is not Kind.CHARACTER:
+            errors.append(f"{where}.character: {member.character!r} is not a character")
+        if member.character in seen:
+            errors.append(f"{where}.character: {member.character!r} is listed twice")
+        seen.add(member.character)
+        if member.first:
+            if member.character in firsts:
+                other = firsts[member.character]
+                errors.append(f"{where}.first: {member.character!r} already has its first appearance in {other}")
+            else:
+                firsts[member.character] = entry.slug
     return errors
 
 

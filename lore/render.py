@@ -8,15 +8,25 @@ embeds, the CLI's JSON) only lay the view out; they never decide visibility.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lore.model import Entry, Kind, LifeState
+from lore.model import MAX_EPISODE, Entry, Kind, LifeState, Status
 from lore.spoilers import Mode, Policy, spoiler
 
 #: Resolves a relation target slug to (display name, episode it is introduced), or None.
 TargetLookup = Callable[[str], tuple[str, int] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """A character's appearance in episode ``number`` as an episode's cast lists it; ``episode``
+    is the cast item's own gate (when the appearance is recognised only later)."""
+
+    number: int
+    first: bool = False
+    episode: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,8 @@ class EntryView:
     attributes: list[Item] = field(default_factory=list)
     relations: list[Item] = field(default_factory=list)
     status: Item | None = None
+    cast: list[Item] = field(default_factory=list)  # an episode's cast ("Rouge Redstar (first appearance)")
+    appearances: list[Item] = field(default_factory=list)  # a character's episodes ("3 (first)")
     episode: dict[str, Any] | None = None  # number, title, title_ja, alt_titles, air_date, computed
     hidden: int = 0  # items held back under ``hide``
 
@@ -73,6 +85,8 @@ class EntryView:
             "attributes": items(self.attributes),
             "relations": items(self.relations),
             "status": None if self.status is None else self.status.text,
+            "cast": items(self.cast),
+            "appearances": items(self.appearances),
             "episode": self.episode,
             "hidden": self.hidden,
             "policy": {"episode": self.policy.episode, "mode": self.policy.mode.value},
@@ -89,12 +103,22 @@ def status_text(state: LifeState, note: str | None, episode: int) -> str:
     return f"{base} — {note}" if note else base
 
 
+def _latest(statuses: Sequence[Status], episode: int) -> Status | None:
+    """The last status revealed by ``episode``."""
+    out = None
+    for st in statuses:
+        if st.episode <= episode:
+            out = st
+    return out
+
+
 def render_entry(
     entry: Entry,
     policy: Policy,
     *,
     reached_at: int | None = None,
     targets: TargetLookup | None = None,
+    appearances: Sequence[Appearance] = (),
 ) -> EntryView | None:
     """Render ``entry`` for ``policy``.
 
@@ -102,6 +126,11 @@ def render_entry(
     (default: the entry's own ``introduced``). When that lies beyond the policy's episode the entry
     does not exist under ``hide`` (returns ``None``) and is *masked* under ``tag``: a neutral title
     and every piece of content in spoiler tags, since even linking the name to the entry is a reveal.
+
+    A later summary or status replaces the earlier one from its own episode on; the viewer reads
+    the latest one revealed by the policy's episode. Later ones are neither shown nor counted (the
+    facts carry each reveal), so what is shown depends only on what the viewer may see.
+    ``appearances`` are the episodes whose cast lists the entry.
     """
     gate = max(entry.introduced, reached_at if reached_at is not None else entry.introduced)
     plain_entry = policy.reveals(gate)
@@ -124,6 +153,9 @@ def render_entry(
 
     title = f"Spoiler: episode {gate}" if masked else entry.name
     name = spoiler(entry.name) if masked else entry.name
+    # The episode whose summary and status the viewer reads (under tag, a masked entry's own).
+    seen_up_to = gate if masked else (MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode)
+    summary = entry.summary_at(seen_up_to)
     view = EntryView(
         slug=None if masked else entry.slug,
         kind=entry.kind,
@@ -132,7 +164,7 @@ def render_entry(
         masked=masked,
         introduced=entry.introduced,
         policy=policy,
-        summary=(spoiler(entry.summary) if masked and entry.summary else entry.summary),
+        summary=(spoiler(summary) if masked and summary else summary),
     )
     if masked:
         view.aliases.append(Item(name, gate, True))
@@ -171,10 +203,27 @@ def render_entry(
                 )
             )
     if entry.status is not None:
-        st = entry.status
+        st = _latest(entry.statuses(), seen_up_to) or entry.status
         view.status = gated(status_text(st.state, st.note, st.episode), st.episode)
+    for app in sorted(appearances, key=lambda a: a.number):
+        label = f"{app.number}" + (" (first)" if app.first else "")
+        item = gated(label, max(app.number, app.episode, entry.introduced))
+        if item:
+            view.appearances.append(item)
     if entry.episode is not None:
         info = entry.episode
+        for member in info.cast:
+            target = targets(member.character) if targets else None
+            if target is None:
+                continue  # someone this scope does not have is not listed
+            target_name, target_introduced = target
+            text = target_name + (" (first appearance)" if member.first else "")
+            text += f" — {member.note}" if member.note else ""
+            item = gated(text, max(info.number, target_introduced, member.episode))
+            if item:
+                view.cast.append(
+                    Item(item.text, item.episode, item.spoiler, target=None if item.spoiler else member.character)
+                )
         view.episode = {
             "number": info.number,
             "title": info.title,

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.packs import CANON_PACK_PATH, ImportReport, PackError, dump_pack, parse_text, validate
-from lore.render import EntryView, render_entry
+from lore.render import Appearance, EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
 from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, guild_scope
@@ -217,6 +217,7 @@ class LoreService:
         self._scopes: dict[str, _Scope] = {}
         self._layered: dict[int | None, LayeredIndex] = {}
         self._episodes: dict[int | None, tuple[LayeredIndex, dict[int, str]]] = {}
+        self._casts: dict[int | None, tuple[dict[int, str], dict[str, list[Appearance]]]] = {}
         self._guild_settings: dict[int, Setting] = {}
         self._channel_settings: dict[int, tuple[int, Setting]] = {}
         self._progress: dict[int, int] = {}
@@ -354,7 +355,8 @@ class LoreService:
             rec = ix.find(slug)
             return (rec[1], rec[3]) if rec else None
 
-        return render_entry(entry, policy, reached_at=reached_at, targets=targets)
+        appearances = self._appearances(guild_id).get(entry.slug, ()) if entry.kind is Kind.CHARACTER else ()
+        return render_entry(entry, policy, reached_at=reached_at, targets=targets, appearances=appearances)
 
     def ask(
         self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
@@ -381,6 +383,22 @@ class LoreService:
         slug = self._episode_slugs(guild_id).get(number)
         entry = self.get(slug, guild_id) if slug else None
         return self.render(entry, policy, guild_id) if entry is not None else None
+
+    def _appearances(self, guild_id: int | None) -> dict[str, list[Appearance]]:
+        """Character slug -> the episodes whose cast (as the guild sees them) lists it."""
+        numbers = self._episode_slugs(guild_id)
+        cached = self._casts.get(guild_id)
+        if cached is not None and cached[0] is numbers:
+            return cached[1]
+        out: dict[str, list[Appearance]] = {}
+        for number, slug in sorted(numbers.items()):
+            entry = self.get(slug, guild_id)
+            if entry is None or entry.episode is None:
+                continue
+            for member in entry.episode.cast:
+                out.setdefault(member.character, []).append(Appearance(number, member.first, member.episode))
+        self._casts[guild_id] = (numbers, out)
+        return out
 
     def _episode_slugs(self, guild_id: int | None) -> dict[int, str]:
         """Episode number -> slug of the entry a guild sees for it (cached with the guild's index)."""
@@ -466,7 +484,8 @@ class LoreService:
                 snippet = hit.snippet
                 if hit.part == "name":  # the field already shows the name: show what the entry is
                     entry = self.get(slug, guild_id)
-                    snippet = entry.summary if entry is not None and entry.summary else snippet
+                    summary = entry.summary_at(min(bound, MAX_EPISODE)) if entry is not None else ""
+                    snippet = summary or snippet
                 out.hits.append(SearchHit(slug, name, kind, snippet, hit.episode))
         return out
 

@@ -203,6 +203,8 @@ def _text_rows(scope: str, entry: Entry) -> Iterable[tuple[str, str, int, str, s
     yield scope, entry.slug, entry.introduced, "name", entry.name
     if entry.summary:
         yield scope, entry.slug, entry.introduced, "summary", entry.summary
+    for later in entry.later_summaries:
+        yield scope, entry.slug, max(later.episode, entry.introduced), "summary", later.text
     for fact in entry.facts:
         yield scope, entry.slug, fact.episode, "fact", fact.text
     for attr in entry.attributes:
