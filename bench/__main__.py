@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             e2e = e2e_mod
     for label in sizes:
         _log(f"[{label}] preparing data")
-        ds = data.canon_dataset() if SIZES[label] is None else data.synthetic_dataset(SIZES[label], log=_log)
+        size = SIZES[label]
+        ds = data.canon_dataset() if size is None else data.synthetic_dataset(size, log=_log)
         if ds.note and ds.note not in results["notes"]:
             results["notes"].append(ds.note)
         results["sizes"][label] = {

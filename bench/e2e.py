@@ -64,7 +64,7 @@ class BenchFake(FakeDiscord):
             rec.timed_out = True
         task = asyncio.current_task()
         if task is not None:
-            self.done_at[task] = self._arrived.pop(rec.token, None) or time.perf_counter_ns()
+            self.done_at[task] = self._arrived.pop(rec.token, 0) or time.perf_counter_ns()
         # The record keeps every task alive at its start: dropped, so that tasks do not pile up
         # (asyncio.all_tasks(), which the fake calls per interaction, would grow with them).
         rec.tasks_before = set()

@@ -153,7 +153,7 @@ def baselines(svc: LoreService, work: Workload, budget: Budget) -> dict[str, Any
     ours_sub_t = _latencies(lambda q: svc.index_for(GUILD_ID).lookup(q, SHOW_ALL), queries[:m], reps)
     like_t = _latencies(like.top1, queries, max(1, reps // 10))
 
-    def acc(hits: list, subset: list[Labelled]) -> float:
+    def acc(hits: list[Any], subset: list[Labelled]) -> float:
         got = [h[0] if isinstance(h, tuple) else h for h in hits]
         return sum(1 for h, q in zip(got, subset, strict=True) if h == q.slug) / max(1, len(subset))
 

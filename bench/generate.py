@@ -258,7 +258,7 @@ def generate(spec: Spec) -> dict[str, Any]:
         claims.update(keys)
     for e in entries:
         own = normalize(e["name"])
-        kept = []
+        kept: list[dict[str, Any]] = []
         for a in e.get("aliases", ()):
             key = normalize(a["name"])
             if key == own or any(normalize(k["name"]) == key for k in kept):

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -123,7 +124,7 @@ class LoreBot(commands.Bot):
             gc.freeze()
 
     # -- command sync ------------------------------------------------------------------------
-    def _tree_payload(self, guild: discord.abc.Snowflake | None) -> list[dict]:
+    def _tree_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         return [cmd.to_dict(self.tree) for cmd in self.tree.get_commands(guild=guild)]
 
     def tree_hash(self, guild_id: int | None = None) -> str:

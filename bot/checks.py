@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import discord
+from discord import app_commands
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    """The server an interaction comes from; a server-only command run elsewhere is refused."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
 
 
 async def admin_group_check(interaction: discord.Interaction) -> bool:
     """Manage Server, checked again at run time whatever the command's default permissions say."""
     from bot.app import AdminOnly
 
-    if interaction.guild_id is None:
-        from discord import app_commands
-
-        raise app_commands.NoPrivateMessage()
+    guild_id_of(interaction)
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator:
         return True

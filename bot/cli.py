@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lore.model import MAX_EPISODE, Kind
 from lore.packs import PackError
@@ -90,7 +91,7 @@ def _db_path(args: argparse.Namespace) -> Path:
     return load_settings().lorebot_db
 
 
-def format_view_text(answer_json: dict) -> str:
+def format_view_text(answer_json: dict[str, Any]) -> str:
     """Plain-text rendering of ``ask``'s answer, for people at a terminal."""
     lines: list[str] = []
     match = answer_json["match"]

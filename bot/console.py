@@ -15,8 +15,9 @@ import re
 import shlex
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from fakediscord import FakeDiscord, FakeDiscordError, InvalidInteraction
 from fakediscord.interactions import CommandUnavailable
@@ -45,7 +46,7 @@ class ConsoleError(Exception):
 
 
 class Console:
-    def __init__(self, fake: FakeDiscord, out=sys.stdout):
+    def __init__(self, fake: FakeDiscord, out: TextIO = sys.stdout):
         self.fake = fake
         self.out = out
         self.guild = fake.add_guild("Lore Console", channels=["general", "spoilers", "finale"])
@@ -54,7 +55,9 @@ class Console:
         self.user = self.admin
         self.channel = self.guild.channels["general"]
         self.last: InteractionResult | None = None
-        self.read_line = None  # set by run(): an awaitable line reader (for modal questions)
+        self.read_line: Callable[[], Awaitable[str | None]] | None = (
+            None  # set by run(): an awaitable line reader (for modal questions)
+        )
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -220,6 +223,7 @@ class Console:
 
     async def fill_modal(self, result: InteractionResult) -> None:
         modal = result.modal
+        assert modal is not None
         self.print(f"[form] {modal.title}")
         values: dict[str, str] = {}
         for field in modal.inputs:
@@ -236,7 +240,7 @@ class Console:
         await self.show(submitted)
 
 
-async def _run(admin: bool, db: str | None, lines_in=sys.stdin, out=sys.stdout) -> int:
+async def _run(admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     from bot.app import LoreBot
 
     interactive = lines_in.isatty()

@@ -68,23 +68,25 @@ class Paginator(OwnedView):
         await interaction.response.edit_message(embed=self.pages[self.index], view=self)
 
     @discord.ui.button(label="«", style=discord.ButtonStyle.secondary)
-    async def first(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def first(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         await self._show(interaction, 0)
 
     @discord.ui.button(label="‹", style=discord.ButtonStyle.primary)
-    async def prev(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def prev(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         await self._show(interaction, self.index - 1)
 
     @discord.ui.button(label="1/1", style=discord.ButtonStyle.secondary, disabled=True)
-    async def counter(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:  # pragma: no cover
+    async def counter(
+        self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]
+    ) -> None:  # pragma: no cover
         await interaction.response.defer()
 
     @discord.ui.button(label="›", style=discord.ButtonStyle.primary)
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         await self._show(interaction, self.index + 1)
 
     @discord.ui.button(label="»", style=discord.ButtonStyle.secondary)
-    async def last(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def last(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         await self._show(interaction, len(self.pages) - 1)
 
 
@@ -114,8 +116,8 @@ class DidYouMean(OwnedView):
             )
             if len(options) >= limits.SELECT_OPTIONS:
                 break
-        self.select = discord.ui.Select(placeholder="Did you mean…", options=options)
-        self.select.callback = self._chosen
+        self.select: discord.ui.Select[DidYouMean] = discord.ui.Select(placeholder="Did you mean…", options=options)
+        self.select.callback = self._chosen  # type: ignore[method-assign]
         self.add_item(self.select)
 
     async def _chosen(self, interaction: discord.Interaction) -> None:
@@ -135,11 +137,11 @@ class Confirm(OwnedView):
         self.yes.label = limits.shorten(confirm_label, limits.BUTTON_LABEL)
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
-    async def yes(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def yes(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         self.value, self.interaction = True, interaction
         self.stop()
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def no(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def no(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         self.value, self.interaction = False, interaction
         self.stop()

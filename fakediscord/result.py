@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +103,7 @@ class Choice:
     name_localizations: dict[str, str] | None = None
 
 
-def iter_components(components: list[dict[str, Any]]):
+def iter_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Yield every component in a tree (action rows, sections, containers, labels), depth first."""
     for comp in components or []:
         yield comp

@@ -11,11 +11,12 @@ import re
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from . import validate
 from .gateway import (
@@ -109,7 +110,7 @@ class ViolationsError(FakeDiscordError, AssertionError):
         super().__init__(f"{len(self.violations)} Discord payload violation(s):\n{lines}")
 
 
-class ChoiceList(list):
+class ChoiceList(list[Any]):
     """The choices of an autocomplete answer; ``.result`` is the full InteractionResult."""
 
     result: InteractionResult
@@ -152,7 +153,7 @@ class _Record:
 
     @property
     def token(self) -> str:
-        return self.payload["token"]
+        return str(self.payload["token"])
 
     @property
     def id(self) -> int:
@@ -296,7 +297,7 @@ class FakeDiscord:
         self._routes = self._build_routes()
 
     # ================================================================ lifecycle
-    async def __aenter__(self) -> FakeDiscord:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -307,7 +308,7 @@ class FakeDiscord:
         if self._runner is not None:
             return
         if self._openapi_setting:
-            path = None if self._openapi_setting is True else self._openapi_setting
+            path = None if self._openapi_setting is True else Path(self._openapi_setting)
             self._openapi = validate.OpenAPIValidator.load(path)
         app = web.Application(client_max_size=512 * 1024 * 1024)
         app.router.add_get("/gateway", self._ws_handler)
@@ -361,7 +362,7 @@ class FakeDiscord:
     def resume_gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway/resume"
 
-    def patch(self):
+    def patch(self) -> AbstractContextManager[None]:
         """Context manager pointing discord.py at this fake (``running`` does it for you)."""
         return patch_discord(self.api_base, self.gateway_url)
 
@@ -1231,7 +1232,7 @@ class FakeDiscord:
             ("GET", "/guilds/" + s % "guild" + "/roles", self._get_guild_roles, True),
             ("GET", "/guilds/" + s % "guild" + "/members/" + s % "user_id", self._get_guild_member, True),
         ]
-        return [(m, re.compile("^" + p + "$"), h, auth) for m, p, h, auth in table]
+        return [(m, re.compile("^" + p + "$"), h, auth) for m, p, h, auth in table]  # type: ignore[misc]
 
     def _headers(self, path: str) -> dict[str, str]:
         return {
@@ -1252,6 +1253,7 @@ class FakeDiscord:
                 part = await reader.next()
                 if part is None:
                     break
+                assert isinstance(part, BodyPartReader)  # a form's parts are flat
                 name = part.name or ""
                 if name == "payload_json":
                     body = json.loads(await part.text())

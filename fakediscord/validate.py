@@ -289,7 +289,7 @@ def _check_choice(ch: Any, opt_type: int, where: str, c: _Collector) -> None:
 def _check_option_list(options: list[Any], where: str, c: _Collector, *, depth: int) -> None:
     if len(options) > COMMAND_OPTIONS_MAX:
         c.add("command.options", where, f"{len(options)} options, at most {COMMAND_OPTIONS_MAX}")
-    names: set[str] = set()
+    names: set[Any] = set()
     seen_optional = False
     kinds = set()
     for i, opt in enumerate(options):
@@ -352,7 +352,7 @@ def check_commands(commands: Any) -> list[Issue]:
         c.add("commands.shape", "", "bulk overwrite body must be a JSON array")
         return c.issues
     counts: dict[int, int] = {}
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int, Any]] = set()
     for i, cmd in enumerate(commands):
         c.issues += check_command(cmd, f"[{i}]")
         if not isinstance(cmd, dict):
@@ -453,7 +453,7 @@ def _check_select(s: dict[str, Any], where: str, c: _Collector) -> None:
             c.add("select.options", _join(where, "options"), f"{len(options)} options, need 1..{SELECT_OPTIONS_MAX}")
         if isinstance(hi, int) and options and hi > len(options):
             c.add("select.values", _join(where, "max_values"), f"max_values {hi} > {len(options)} options")
-        values: set[str] = set()
+        values: set[Any] = set()
         defaults = 0
         for i, o in enumerate(options):
             w = _join(_join(where, "options"), i)
@@ -696,7 +696,7 @@ def check_modal(data: Any, where: str = "data") -> list[Issue]:
         c.add(
             "modal.components", _join(where, "components"), f"{len(comps)} components, need 1..{MODAL_COMPONENTS_MAX}"
         )
-    ids: set[str] = set()
+    ids: set[Any] = set()
     for i, comp in enumerate(comps):
         w = _join(_join(where, "components"), i)
         if not isinstance(comp, dict):
@@ -882,7 +882,7 @@ class OpenAPIValidator:
                     return template, op
         return None
 
-    def _validator(self, method: str, path: str):
+    def _validator(self, method: str, path: str) -> Any:
         found = self.operation(method, path)
         if found is None:
             return None
@@ -972,7 +972,7 @@ def _describe(error: Any) -> str:
         return f"{text} violates {v} {limit}"
     if v in ("anyOf", "oneOf"):
         return f"{text} matches none of the allowed shapes"
-    msg = error.message
+    msg = str(error.message)
     return msg if len(msg) <= 200 else msg[:197] + "..."
 
 

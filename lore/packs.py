@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, Pack
 from lore.normalize import normalize
@@ -36,7 +37,7 @@ def _loc(loc: Iterable[Any]) -> str:
     return out or "(pack)"
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: ErrorDetails) -> str:
     kind = err.get("type", "")
     loc = err.get("loc", ())
     last = loc[-1] if loc else ""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, groupby, pairwise
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 
@@ -103,7 +103,7 @@ _KIND_CODES = {k: i for i, k in enumerate(Kind)}
 _KINDS = list(Kind)
 
 
-class _FoldTable(dict):
+class _FoldTable(dict[int, str]):
     """Code point -> what :func:`normalize` makes of it between its two NFKC passes, memoised.
 
     ``normalize`` folds one character at a time, so the same mapping applied with
@@ -250,7 +250,11 @@ class NameIndex:
         if doubled or "" in norms:
             seen: set[tuple[int, str]] = set()
             pairs = zip(raw_entry, norms, strict=True)
-            keep = [i for i, en in enumerate(pairs) if en[1] and en not in seen and not seen.add(en)]
+            keep: list[int] = []
+            for i, en in enumerate(pairs):
+                if en[1] and en not in seen:
+                    seen.add(en)
+                    keep.append(i)
             del seen
             self.keys: list[str] = [norms[i] for i in keep]
             self.key_text: list[str] = [texts[i] for i in keep]
@@ -274,7 +278,7 @@ class NameIndex:
                 norm = keys[k]
                 group = shared.get(norm)
                 if group is None:
-                    shared[norm] = [first[norm], k]
+                    shared[norm] = [cast(int, first[norm]), k]
                 else:
                     group.append(k)
             for norm, ks in shared.items():
@@ -331,7 +335,7 @@ class NameIndex:
         }
         if self._vocab_built:
 
-            def buckets(table: dict[str, tuple[list[str], array]]) -> dict[str, tuple[list[str], bytes]]:
+            def buckets(table: dict[str, tuple[list[str], array[int]]]) -> dict[str, tuple[list[str], bytes]]:
                 return {c: (ws, ids.tobytes()) for c, (ws, ids) in table.items()}
 
             state["vocabulary"] = (
@@ -348,7 +352,7 @@ class NameIndex:
         if state.get("format") != INDEX_FORMAT:
             raise ValueError("index snapshot of another format")
 
-        def arr(typecode: str, raw: bytes) -> array:
+        def arr(typecode: str, raw: bytes) -> array[int]:
             a = array(typecode)
             a.frombytes(raw)
             return a
@@ -369,7 +373,7 @@ class NameIndex:
             words, word_start, by_first, by_inner = state["vocabulary"]
             self._words, self._word_start = words, arr("i", word_start)
 
-            def buckets(raw: dict[str, tuple[list[str], bytes]]) -> dict[str, tuple[list[str], array]]:
+            def buckets(raw: dict[str, tuple[list[str], bytes]]) -> dict[str, tuple[list[str], array[int]]]:
                 return {c: (ws, arr("i", ids)) for c, (ws, ids) in raw.items()}
 
             self._by_first, self._by_inner = buckets(by_first), buckets(by_inner)
@@ -435,7 +439,7 @@ class NameIndex:
         r = self._prefix_range(q, limit)
         return self._prefix_key[r.start : r.stop].tolist()
 
-    def by_name(self) -> array:
+    def by_name(self) -> array[int]:
         """Entry ids in browsing order (:func:`browse_key`; ties in entry order)."""
         return self._by_name
 
@@ -454,7 +458,7 @@ class NameIndex:
         self._word_start = array("i", [*starts, len(texts)])
         del starts
 
-        def buckets(ids: Iterable[int], key: Callable[[int], str]) -> dict[str, tuple[list[str], array]]:
+        def buckets(ids: Iterable[int], key: Callable[[int], str]) -> dict[str, tuple[list[str], array[int]]]:
             out = {}
             for c, group in groupby(ids, key):
                 vs = array("i", group)
@@ -480,7 +484,9 @@ class NameIndex:
                 out.append(head)
         return out
 
-    def _close_words(self, w: str, bucket: tuple[list[str], array] | None, into: dict[int, float], limit: int) -> None:
+    def _close_words(
+        self, w: str, bucket: tuple[list[str], array[int]] | None, into: dict[int, float], limit: int
+    ) -> None:
         """Add to ``into`` the ids of the bucket's words closest to ``w``, with their similarity."""
         if not bucket:
             return
@@ -635,7 +641,9 @@ class LayeredIndex:
     def _bound(policy: Policy) -> int:
         return SHOW_ALL if policy.mode is Mode.SHOW else policy.episode
 
-    def _fuzzy(self, q: str, policy: Policy, kinds: frozenset[Kind] | None, limit: int, cutoff: float):
+    def _fuzzy(
+        self, q: str, policy: Policy, kinds: frozenset[Kind] | None, limit: int, cutoff: float
+    ) -> list[Candidate]:
         bound = self._bound(policy)
         best: dict[str, Candidate] = {}
         for index, exclude in self.layers:

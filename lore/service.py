@@ -426,7 +426,7 @@ class LoreService:
         if group_view is None:
             return None
         own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
-        layers = [(own, frozenset())] if own is not None else []
+        layers: list[tuple[_Scope, frozenset[str]]] = [(own, frozenset())] if own is not None else []
         layers.append((self._scopes[CANON], frozenset(own.docs) if own is not None else frozenset()))
         members: dict[str, int] = {}
         for scope, exclude in layers:
@@ -580,7 +580,10 @@ class LoreService:
 
     async def _import(self, scope: str, pack: Pack, author: str, replace: bool = False) -> ImportReport:
         current = self._scope(scope).docs
-        created, updated, unchanged, changes = [], [], [], []
+        created: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        changes: list[Change] = []
         for entry in pack.entries:
             doc = current.get(entry.slug)
             if doc is not None and _parse(doc) == entry:

@@ -314,7 +314,7 @@ class Store:
         async with self.db.execute(
             f"SELECT scope, slug, kind, name, introduced, keys, {doc} FROM entries NOT INDEXED"
         ) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
         rows.sort(key=itemgetter(0, 1))  # scope, slug: the primary key's (binary) order
         out: dict[str, list[StoredEntry]] = {}
         for scope, group in groupby(rows, itemgetter(0)):
@@ -372,6 +372,7 @@ class Store:
             "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE scope = ? AND slug = ?", (scope, slug)
         ) as cur:
             row = await cur.fetchone()
+        assert row is not None  # an aggregate always returns one row
         return int(row[0]) + 1
 
     async def drop(self, scope: str, slug: str, author: str, action: str = FOLLOW_CANON) -> int:

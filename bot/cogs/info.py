@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
 from bot.replies import lore_of, policy_for, send
+from lore.model import Kind
 
 SERIES_SLUG = "metallic-rouge"
 SOURCE_NOTE = (
@@ -16,12 +20,15 @@ SOURCE_NOTE = (
 )
 
 
-def _walk(commands_: list[app_commands.Command | app_commands.Group], prefix: str = "") -> list[tuple[str, str]]:
-    out = []
+AnyCommand = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
+
+
+def _walk(commands_: Sequence[AnyCommand], prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     for cmd in sorted(commands_, key=lambda c: c.name):
         if isinstance(cmd, app_commands.Group):
             out.extend(_walk(list(cmd.commands), f"{prefix}{cmd.name} "))
-        else:
+        elif isinstance(cmd, app_commands.Command):  # message commands are not slash commands
             out.append((f"/{prefix}{cmd.name}", cmd.description))
     return out
 
@@ -39,7 +46,7 @@ class Info(commands.Cog):
         admin = [r for r in rows if r[0].startswith(("/spoilers", "/lore-admin"))]
         embed = discord.Embed(
             title="Metallic Rouge lore bot",
-            colour=embeds.KIND_COLOURS[embeds.Kind.SERIES],
+            colour=embeds.KIND_COLOURS[Kind.SERIES],
             description=(
                 f"**Spoilers here:** up to episode {policy.episode} · {policy.mode.value} ({policy.source.value}).\n"
                 "Names accept typos, aliases and Japanese. Add `private:True` to a lookup for an answer only you "

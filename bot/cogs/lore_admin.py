@@ -7,13 +7,14 @@ import io
 import logging
 import re
 import unicodedata
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import limits
-from bot.checks import admin_group_check
+from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
 from bot.replies import lore_of, policy_for, send
 from bot.views import Confirm
@@ -49,14 +50,15 @@ def parse_episode(text: str) -> int:
     return int(text)
 
 
-def parse_aliases(text: str) -> list[dict]:
+def parse_aliases(text: str) -> list[dict[str, Any]]:
     """One alias per line, optionally ``Name @ episode`` for an alias that is itself a reveal."""
-    out = []
+    out: list[dict[str, Any]] = []
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         m = _ALIAS_LINE.match(line)
+        assert m is not None  # the pattern matches any non-empty line
         name, ep = m.group("name").strip(), m.group("ep")
         episode = int(ep) if ep is not None else 0
         if episode > MAX_EPISODE:
@@ -85,7 +87,7 @@ def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool =
         raise LoreError("Pick an entry from the suggestions.")
     lore = lore_of(interaction).lore
     policy = policy_for(interaction)
-    answer = lore.ask(name, policy, interaction.guild_id)
+    answer = lore.ask(name, policy, guild_id_of(interaction))
     view, match = answer.view, answer.result.match
     if view is not None and view.masked:
         raise LoreError(
@@ -101,7 +103,7 @@ def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool =
             f"No entry is called exactly “{limits.shorten(name, 80)}”. Did you mean **{view.name}**? "
             "Pick it from the suggestions or type its full name; nothing was changed."
         )
-    entry = lore.get(view.slug, interaction.guild_id)
+    entry = lore.get(view.slug, guild_id_of(interaction))
     if entry is None:  # pragma: no cover - the index and documents change together
         raise LoreError("That entry is no longer available.")
     return entry
@@ -121,12 +123,12 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         slug = canon.view.slug if canon.view is not None and not canon.view.masked else None
         # only for an entry this server removed: a live version of its own (ambiguous, inexact or
         # beyond the channel) was judged above, and must not be reached around
-        if slug is not None and (named or not exact) and lore.get(slug, interaction.guild_id) is None:
-            candidates.append((slug, canon.view.name))
-        if lore.get(name, interaction.guild_id) is None and lore.get(name) is None:
+        if slug is not None and (named or not exact) and lore.get(slug, guild_id_of(interaction)) is None:
+            candidates.append((slug, canon.view.name))  # type: ignore[union-attr]  # slug implies a view
+        if lore.get(name, guild_id_of(interaction)) is None and lore.get(name) is None:
             candidates.append((name, name))  # a server's own entry that it removed, by slug
         for slug, shown in candidates:
-            if (await lore.history(interaction.guild_id, slug))[0] != "canon":
+            if (await lore.history(guild_id_of(interaction), slug))[0] != "canon":
                 return slug, shown
         raise
 
@@ -134,17 +136,19 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
 class EntryModal(discord.ui.Modal):
     """Summary, aliases and episode of a new entry, or of an existing one (prefilled)."""
 
-    summary = discord.ui.TextInput(
+    summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
         label="Summary (safe before episode 1)", style=discord.TextStyle.paragraph, max_length=2000, required=False
     )
-    aliases = discord.ui.TextInput(
+    aliases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
         label="Aliases, one per line (Name @ episode)",
         style=discord.TextStyle.paragraph,
         max_length=limits.TEXT_INPUT,
         required=False,
         placeholder="Rogue\nThe Red Gladiator @ 1",
     )
-    episode = discord.ui.TextInput(label="Introduced in episode (0-13)", max_length=2, default="0")
+    episode: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
+        label="Introduced in episode (0-13)", max_length=2, default="0"
+    )
 
     def __init__(self, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING):
         title = f"{'Edit' if base else 'New'} {kind.value}: {name}"
@@ -160,19 +164,19 @@ class EntryModal(discord.ui.Modal):
             self.aliases.default = format_aliases(shown)[: limits.TEXT_INPUT]
             self.episode.default = str(base.introduced)
 
-    def _aliases(self, introduced: int) -> list[dict]:
+    def _aliases(self, introduced: int) -> list[dict[str, Any]]:
         """The form's aliases (keeping the source and flags of those that were already there),
         then the ones the form did not show."""
         old = {(a.name, a.episode): a for a in self.base.aliases} if self.base else {}
-        out = []
+        out: list[dict[str, Any]] = []
         for alias in parse_aliases(self.aliases.value):
             alias["episode"] = max(alias["episode"], introduced)
             known = old.get((alias["name"], alias["episode"]))
             out.append(known.model_dump() if known is not None else alias)
         listed = {a["name"].casefold() for a in out}
-        for alias in self.kept:
-            if alias.name.casefold() not in listed:
-                out.append({**alias.model_dump(), "episode": max(alias.episode, introduced)})
+        for kept in self.kept:
+            if kept.name.casefold() not in listed:
+                out.append({**kept.model_dump(), "episode": max(kept.episode, introduced)})
         return out
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -181,12 +185,12 @@ class EntryModal(discord.ui.Modal):
         aliases = self._aliases(introduced)
         if self.base is None:
             slug = slugify(self.name)
-            if lore.get(slug, interaction.guild_id) is not None:
+            if lore.get(slug, guild_id_of(interaction)) is not None:
                 raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
-            data = {"slug": slug, "kind": self.kind.value, "name": self.name}
+            data: dict[str, Any] = {"slug": slug, "kind": self.kind.value, "name": self.name}
             action = "add"
         else:
-            current = lore.get(self.base.slug, interaction.guild_id)
+            current = lore.get(self.base.slug, guild_id_of(interaction))
             if current != self.base:  # edited, removed or reverted while the form was open
                 raise LoreError(
                     f"**{self.name}** changed while this form was open, so nothing was saved. "
@@ -201,7 +205,7 @@ class EntryModal(discord.ui.Modal):
         if self.base is not None and data == self.base.model_dump():
             await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
             return
-        revision = await lore.save_entry(interaction.guild_id, data, author_of(interaction), action)
+        revision = await lore.save_entry(guild_id_of(interaction), data, author_of(interaction), action)
         verb = "Added" if self.base is None else "Updated"
         text = (
             f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
@@ -211,7 +215,7 @@ class EntryModal(discord.ui.Modal):
             text += f" Kept unchanged: {kept} revealed beyond this channel's spoiler setting."
         await send(interaction, text, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
         if isinstance(error, LoreError):
             await send(interaction, str(error), ephemeral=True)
             return
@@ -241,7 +245,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         self, interaction: discord.Interaction, kind: app_commands.Choice[str], name: app_commands.Range[str, 1, 100]
     ) -> None:
         name = name.strip()
-        if lore_of(interaction).lore.get(slugify(name), interaction.guild_id) is not None:
+        if lore_of(interaction).lore.get(slugify(name), guild_id_of(interaction)) is not None:
             raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
         await interaction.response.send_modal(EntryModal(kind=Kind(kind.value), name=name, base=None))
 
@@ -263,7 +267,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         entry = resolve_target(interaction, name)
         lore = lore_of(interaction).lore
-        revision = await lore.add_fact(interaction.guild_id, entry.slug, text.strip(), episode, author_of(interaction))
+        revision = await lore.add_fact(
+            guild_id_of(interaction), entry.slug, text.strip(), episode, author_of(interaction)
+        )
         await send(
             interaction,
             f"Added a fact to **{entry.name}** (episode {max(episode, entry.introduced)}, revision {revision}).",
@@ -275,7 +281,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def alias(self, interaction: discord.Interaction, name: str, alias: app_commands.Range[str, 1, 100]) -> None:
         entry = resolve_target(interaction, name)
         lore = lore_of(interaction).lore
-        revision = await lore.add_alias(interaction.guild_id, entry.slug, alias.strip(), author_of(interaction))
+        revision = await lore.add_alias(guild_id_of(interaction), entry.slug, alias.strip(), author_of(interaction))
         await send(
             interaction,
             f"**{entry.name}** is now also found as “{alias.strip()}” (revision {revision}).",
@@ -299,7 +305,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             return
         lore = lore_of(interaction).lore
         canon = lore.get(entry.slug) is not None
-        revision = await lore.remove_entry(interaction.guild_id, entry.slug, author_of(interaction))
+        revision = await lore.remove_entry(guild_id_of(interaction), entry.slug, author_of(interaction))
         back = 0 if canon else revision - 1
         await confirm.interaction.response.edit_message(
             content=f"Removed **{entry.name}** (revision {revision}). To bring it back: "
@@ -312,7 +318,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def history(self, interaction: discord.Interaction, name: str) -> None:
         slug, shown = await resolve_history(interaction, name, exact=False)
         lore = lore_of(interaction).lore
-        scope, revisions = await lore.history(interaction.guild_id, slug)
+        scope, revisions = await lore.history(guild_id_of(interaction), slug)
         if not revisions:
             await send(interaction, f"**{shown}** has no revisions.", ephemeral=True)
             return
@@ -331,7 +337,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         )
         if own:
             footer = "Revisions in this server" + (
-                " · it follows the canon now" if lore.follows_canon(interaction.guild_id, slug) else ""
+                " · it follows the canon now" if lore.follows_canon(guild_id_of(interaction), slug) else ""
             )
         else:
             footer = "The canon's revisions: this server follows the canon (nothing to revert here)"
@@ -347,8 +353,8 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         lore = lore_of(interaction).lore
         slug, shown = await resolve_history(interaction, name, exact=True)
-        new = await lore.revert(interaction.guild_id, slug, revision, author_of(interaction))
-        if lore.follows_canon(interaction.guild_id, slug):
+        new = await lore.revert(guild_id_of(interaction), slug, revision, author_of(interaction))
+        if lore.follows_canon(guild_id_of(interaction), slug):
             text = f"**{shown}** follows the canon again (revision {new} of this server's history)."
         else:
             text = f"Reverted **{shown}** to revision {revision} (now revision {new})."
@@ -366,7 +372,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         lore = lore_of(interaction).lore
         try:
             report = await lore.import_pack(
-                data, guild_id=interaction.guild_id, author=author_of(interaction), filename=file.filename
+                data, guild_id=guild_id_of(interaction), author=author_of(interaction), filename=file.filename
             )
         except PackError as e:
             head = f"**{file.filename}** was not imported; nothing changed. {len(e.errors)} problem(s):\n"
@@ -386,9 +392,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
 
     @app_commands.command(name="export", description="This server's own lore as a YAML file")
     async def export(self, interaction: discord.Interaction) -> None:
-        text = lore_of(interaction).lore.export(interaction.guild_id, "yaml")
-        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"lore-{interaction.guild_id}.yaml")
-        count = lore_of(interaction).lore.own_entry_count(interaction.guild_id)
+        text = lore_of(interaction).lore.export(guild_id_of(interaction), "yaml")
+        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"lore-{guild_id_of(interaction)}.yaml")
+        count = lore_of(interaction).lore.own_entry_count(guild_id_of(interaction))
         await send(interaction, f"This server's lore ({count} entries).", files=[file], ephemeral=True)
 
     for _cmd in (edit, fact, alias, remove, history, revert):

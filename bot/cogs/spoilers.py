@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import admin_group_check
+from bot.checks import admin_group_check, guild_id_of
 from bot.replies import lore_of, policy_for, send
 from lore.model import MAX_EPISODE
 from lore.spoilers import DEFAULT_POLICY, Mode, Setting
@@ -25,7 +25,9 @@ class _OverrideChannel(app_commands.Transformer):
     def channel_types(self) -> list[discord.ChannelType]:
         return [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
 
-    async def transform(self, interaction: discord.Interaction, value: app_commands.AppCommandChannel, /):
+    async def transform(
+        self, interaction: discord.Interaction, value: app_commands.AppCommandChannel, /
+    ) -> app_commands.AppCommandChannel:
         return value
 
 
@@ -61,7 +63,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     @app_commands.command(name="status", description="The spoiler policy in force here, and every channel override")
     async def status(self, interaction: discord.Interaction) -> None:
         lore = lore_of(interaction).lore
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         here = policy_for(interaction)
         server = lore.server_setting(guild_id)
         lines = [
@@ -87,7 +89,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         channel: OverrideChannel | None = None,
     ) -> None:
         lore = lore_of(interaction).lore
-        await lore.set_policy(interaction.guild_id, channel_id=channel.id if channel else None, episode=number)
+        await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, episode=number)
         where = channel.mention if channel else "this server"
         await send(interaction, f"Spoilers in {where}: up to episode **{number}**.", ephemeral=True)
 
@@ -102,7 +104,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     ) -> None:
         lore = lore_of(interaction).lore
         new = Mode(mode.value)
-        await lore.set_policy(interaction.guild_id, channel_id=channel.id if channel else None, mode=new)
+        await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, mode=new)
         where = channel.mention if channel else "this server"
         await send(interaction, f"Spoiler mode in {where}: **{new.value}** ({MODE_HELP[new]}).", ephemeral=True)
 
@@ -110,7 +112,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     @app_commands.describe(channel="The channel to reset")
     async def reset(self, interaction: discord.Interaction, channel: OverrideChannel) -> None:
         lore = lore_of(interaction).lore
-        existed = await lore.reset_channel(interaction.guild_id, channel.id)
+        existed = await lore.reset_channel(guild_id_of(interaction), channel.id)
         text = (
             f"{channel.mention} follows the server's spoiler setting again."
             if existed
