@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, Pack
+from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, LaterSummary, Pack, Status
 from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
@@ -175,7 +175,11 @@ def _entry_errors(i: int, entry: Entry, known: set[str], source_ids: set[str]) -
                     f"{base}.later_statuses[{j}].episode: must come after episode {previous} (the status it replaces)"
                 )
             previous = max(previous, st.episode)
-    for group, items in (("later_summaries", entry.later_summaries), ("later_statuses", entry.later_statuses)):
+    groups: tuple[tuple[str, Sequence[LaterSummary | Status]], ...] = (
+        ("later_summaries", entry.later_summaries),
+        ("later_statuses", entry.later_statuses),
+    )
+    for group, items in groups:
         for j, item in enumerate(items):
             src = item.source
             if src and source_ids and src not in source_ids and "://" not in src:
