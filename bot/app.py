@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
 import logging
+import os
+import socket
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from discord.ext import commands
 
 from bot.replies import send
 from bot.settings import Settings
+from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
 from lore import __version__
 from lore.packs import CANON_PACK_PATH, PackError
 from lore.service import LoreError, LoreService
@@ -65,7 +70,14 @@ class LoreTree(app_commands.CommandTree):
         await send(interaction, message, ephemeral=True)
 
 
-class LoreBot(commands.Bot):
+#: How long one process may hold the command-sync lock before others may take it over (seconds).
+SYNC_LEASE_TTL = 60.0
+
+
+class LoreBot(ShardedLaunch, commands.AutoShardedBot):
+    """The bot. Sharded the way Discord recommends unless ``shard_count``/``shard_ids`` say otherwise
+    (a cluster: each process holds some shards of one count); see :mod:`bot.sharding`."""
+
     def __init__(
         self,
         *,
@@ -75,7 +87,11 @@ class LoreBot(commands.Bot):
         owner_ids: set[int] | None = None,
         auto_sync: bool = True,
         freeze_gc: bool = False,
+        shard_count: int | None = None,
+        shard_ids: list[int] | None = None,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ):
+        check_plan(shard_count, shard_ids)
         intents = discord.Intents.none()
         intents.guilds = True  # channels and roles of the servers we are in: not privileged
         super().__init__(
@@ -85,6 +101,8 @@ class LoreBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             owner_ids=owner_ids or None,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
         )
         self.db_path = db_path
         self.canon_pack = canon_pack
@@ -93,6 +111,8 @@ class LoreBot(commands.Bot):
         self.freeze_gc = freeze_gc
         self.version = __version__
         self._lore: LoreService | None = None
+        self.identify_interval = identify_interval
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:
@@ -100,6 +120,8 @@ class LoreBot(commands.Bot):
             db_path=settings.lorebot_db,
             dev_guild=settings.lorebot_dev_guild,
             owner_ids=set(settings.lorebot_owner_ids),
+            shard_count=settings.lorebot_shard_count,
+            shard_ids=settings.lorebot_shard_ids,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -111,6 +133,7 @@ class LoreBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack)
+        self.identify_claim = self._lore.store.claim_slot  # processes sharing the database pace together
         for ext in EXTENSIONS:
             try:
                 await self.load_extension(ext)
@@ -144,11 +167,23 @@ class LoreBot(commands.Bot):
         return len(synced)
 
     async def sync_if_changed(self, guild_id: int | None = None) -> bool:
-        """Sync only when the tree differs from the last one synced (Discord rate-limits syncs)."""
-        if await self.lore.store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
-            log.info("command tree unchanged since the last sync; not syncing")
-            return False
-        await self.sync_commands(guild_id)
+        """Sync only when the tree differs from the last one synced (Discord rate-limits syncs).
+
+        Processes sharing the database take a lock first, so a cluster starting at once syncs once."""
+        store, lock = self.lore.store, "command_sync_lock"
+        for _ in range(int(SYNC_LEASE_TTL * 10) + 1):
+            if await store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
+                log.info("command tree unchanged since the last sync; not syncing")
+                return False
+            if await store.try_lease(lock, self.instance, SYNC_LEASE_TTL):
+                break
+            await asyncio.sleep(0.1)  # another process is syncing: then the hash will match
+        try:
+            if await store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
+                return False
+            await self.sync_commands(guild_id)
+        finally:
+            await store.release_lease(lock, self.instance)
         return True
 
     @staticmethod
@@ -156,7 +191,13 @@ class LoreBot(commands.Bot):
         return f"command_hash:{guild_id if guild_id is not None else 'global'}"
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d server(s)", self.user, len(self.guilds))
+        shards = format_ids(self.shards) or "none"
+        count = self.shard_count
+        log.info("ready as %s in %d server(s), shard(s) %s of %s", self.user, len(self.guilds), shards, count)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        count = sum(1 for g in self.guilds if g.shard_id == shard_id)
+        log.info("shard %d of %s ready with %d server(s)", shard_id, self.shard_count, count)
 
     async def close(self) -> None:
         try:

@@ -47,12 +47,33 @@ def _snowflake(value: str) -> int:
     return int(value)
 
 
+def _shard_count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1: {value!r}")
+    return int(value)
+
+
+def _shard_ids(value: str) -> list[int]:
+    from bot.sharding import ShardSpecError, parse_shard_ids
+
+    try:
+        return parse_shard_ids(value)
+    except ShardSpecError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lorebot", description="A spoiler-safe Discord lore bot for Metallic Rouge.")
     p.add_argument("--db", help="database path (default: LOREBOT_DB or ./lorebot.sqlite3)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+    run.add_argument(
+        "--shard-count", type=_shard_count, help="total shards of the bot (default: LOREBOT_SHARD_COUNT or Discord's)"
+    )
+    run.add_argument(
+        "--shard-ids", type=_shard_ids, help="the shards this process holds, e.g. 0-3 (default: LOREBOT_SHARD_IDS, all)"
+    )
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
     sync.add_argument("--guild", type=_snowflake, help="sync to this server only (instant)")
@@ -199,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from bot.runner import run
 
-            return run(no_token_message=NO_TOKEN_MESSAGE)
+            return run(no_token_message=NO_TOKEN_MESSAGE, shard_count=args.shard_count, shard_ids=args.shard_ids)
         if args.command == "sync":
             from bot.runner import sync
 

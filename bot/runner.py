@@ -66,9 +66,14 @@ def _run_reporting(main: Callable[[], object]) -> int:
     return 1
 
 
-def run(*, no_token_message: str) -> int:
+def run(*, no_token_message: str, shard_count: int | None = None, shard_ids: list[int] | None = None) -> int:
+    overrides: dict[str, object] = {}
+    if shard_count is not None:
+        overrides["LOREBOT_SHARD_COUNT"] = shard_count
+    if shard_ids is not None:
+        overrides["LOREBOT_SHARD_IDS"] = shard_ids
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
     except Exception as e:  # pydantic.ValidationError: a human sentence, not a traceback
         print(f"lorebot: invalid settings: {e}", file=sys.stderr)
         return 2

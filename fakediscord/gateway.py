@@ -79,6 +79,7 @@ class GatewayConnection:
         self.received: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.heartbeats = 0
+        self.closed_with: int | None = None  # the close code the fake sent, if it closed the socket
 
     @property
     def closed(self) -> bool:
@@ -100,6 +101,8 @@ class GatewayConnection:
             return True
 
     async def close(self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"") -> None:
+        if self.closed_with is None:
+            self.closed_with = int(code)
         await self.ws.close(code=code, message=message)
 
 
@@ -115,6 +118,8 @@ class GatewaySession:
         self.buffer: list[dict[str, Any]] = []
         self.connection: GatewayConnection | None = None
         self.invalidated = False
+        self.shard_id = 0  # from IDENTIFY's ``shard: [id, count]``
+        self.shard_count = 1
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
         self.seq += 1

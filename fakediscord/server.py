@@ -73,6 +73,7 @@ from .result import (
     Violation,
     iter_components,
 )
+from .shards import IdentifyRefusal, ShardRouter
 
 log = logging.getLogger("fakediscord")
 
@@ -249,6 +250,9 @@ class FakeDiscord:
         heartbeat_interval: int = 41250,
         bot_permissions: int = BOT_DEFAULT,
         idle_timeout: float = 1.0,
+        shards: int | None = None,
+        max_concurrency: int = 1,
+        identify_interval: float = 5.0,
     ) -> None:
         self.bot_user = FakeUser(bot_name, id=application_id or snowflake(), bot=True)
         self.application_id = self.bot_user.id
@@ -282,6 +286,10 @@ class FakeDiscord:
         self.session: GatewaySession | None = None
         self.connections: list[GatewayConnection] = []
         self.identify_count = 0
+        #: Shards (see :mod:`fakediscord.shards`): ``shards`` is the count ``GET /gateway/bot``
+        #: recommends (default one per 1,000 guilds), ``max_concurrency`` and ``identify_interval``
+        #: the identify rate limit checked on every IDENTIFY.
+        self.shards = ShardRouter(shards=shards, max_concurrency=max_concurrency, identify_interval=identify_interval)
         self.resume_count = 0
         self.bot: Any = None
 
@@ -417,8 +425,9 @@ class FakeDiscord:
             if task.done():
                 exc = task.exception()
                 raise FakeDiscordError(f"the bot's connection ended while starting: {exc!r}") from exc
+            held = self.shards.held_by(bot, self.guilds)
             ready = self.session is not None and all(
-                (g := bot.get_guild(gid)) is not None and not g.unavailable for gid in self.guilds
+                (g := bot.get_guild(gid)) is not None and not g.unavailable for gid in held
             )
             if ready and wait_ready:
                 ready = bot.is_ready()
@@ -467,6 +476,7 @@ class FakeDiscord:
             lambda s: guild.to_gateway(
                 include_members=bool(s.intents & INTENT_GUILD_MEMBERS), bot_user_id=self.bot_user.id
             ),
+            guild,
         )
         return guild
 
@@ -475,7 +485,9 @@ class FakeDiscord:
     ) -> FakeChannel:
         ch = FakeChannel(name, guild, type=type, parent=parent, position=len(guild.channels), **kw)
         guild.channels[name] = ch
-        self._gateway_event("THREAD_CREATE" if type in THREAD_TYPES else "CHANNEL_CREATE", lambda s: ch.to_dict())
+        self._gateway_event(
+            "THREAD_CREATE" if type in THREAD_TYPES else "CHANNEL_CREATE", lambda s: ch.to_dict(), guild
+        )
         return ch
 
     def add_thread(self, guild: FakeGuild, name: str, parent: FakeChannel) -> FakeChannel:
@@ -488,7 +500,7 @@ class FakeDiscord:
     def add_role(self, guild: FakeGuild, name: str, permissions: int = 0) -> FakeRole:
         role = FakeRole(guild, name, permissions, position=len(guild.roles))
         guild.roles[name] = role
-        self._gateway_event("GUILD_ROLE_CREATE", lambda s: {"guild_id": str(guild.id), "role": role.to_dict()})
+        self._gateway_event("GUILD_ROLE_CREATE", lambda s: {"guild_id": str(guild.id), "role": role.to_dict()}, guild)
         return role
 
     def add_user(self, name: str, *, locale: str = "en-US", id: int | None = None) -> FakeUser:
@@ -529,7 +541,9 @@ class FakeDiscord:
                     guild, role_name if role is None else f"{role_name}-{extra}", extra, position=len(guild.roles)
                 )
                 guild.roles[role.name] = role
-                self._gateway_event("GUILD_ROLE_CREATE", lambda s: {"guild_id": str(guild.id), "role": role.to_dict()})
+                self._gateway_event(
+                    "GUILD_ROLE_CREATE", lambda s: {"guild_id": str(guild.id), "role": role.to_dict()}, guild
+                )
             member_roles.append(role)
         member = FakeMember(guild, user, roles=member_roles, nick=nick)
         guild.members[user.id] = member
@@ -539,7 +553,7 @@ class FakeDiscord:
                 return None
             return {"guild_id": str(guild.id), **member.to_dict()}
 
-        self._gateway_event("GUILD_MEMBER_ADD", member_add)
+        self._gateway_event("GUILD_MEMBER_ADD", member_add, guild)
         return member
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
@@ -565,8 +579,10 @@ class FakeDiscord:
         return f"{self.base_url}/attachments/{file_id}/{filename}"
 
     # ----------------------------------------------------------- gateway events
-    def _gateway_event(self, event: str, build: Callable[[GatewaySession], dict[str, Any] | None]) -> None:
-        session = self.session
+    def _gateway_event(
+        self, event: str, build: Callable[[GatewaySession], dict[str, Any] | None], guild: FakeGuild | None = None
+    ) -> None:
+        session = self.shards.session_for(guild.id) if guild is not None else self.session
         if session is None:
             return
         data = build(session)
@@ -585,17 +601,42 @@ class FakeDiscord:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def dispatch_event(self, event: str, data: dict[str, Any]) -> int:
-        """Send any gateway DISPATCH event to the bot; returns its sequence number."""
+        """Send any gateway DISPATCH event to the bot (on the shard of ``data["guild_id"]``, if any);
+        returns its sequence number."""
         await self._drain_pending()
-        return await self._require_session().dispatch(event, data)
+        gid = data.get("guild_id") if isinstance(data, dict) else None
+        return await self._require_session(int(gid) if gid else None).dispatch(event, data)
 
-    def _require_session(self) -> GatewaySession:
+    def _require_session(self, guild_id: int | None = None) -> GatewaySession:
+        """The last session that identified or resumed; with ``guild_id``, that guild's shard's."""
         if self.session is None:
             raise FakeDiscordError("no bot is connected: use `async with fake.running(bot):`")
-        return self.session
+        if guild_id is None:
+            return self.session
+        session = self.shards.session_for(guild_id)
+        if session is None:
+            count = self.shards.shard_count
+            raise FakeDiscordError(f"no shard of the bot holds guild {guild_id} (shard count {count})")
+        return session
+
+    def session_for(self, channel: FakeChannel | FakeGuild | None) -> GatewaySession:
+        """The session whose connection gets events about this channel's guild (shard 0 for DMs)."""
+        guild = channel if isinstance(channel, FakeGuild) else (channel.guild if channel is not None else None)
+        if guild is None:
+            session = self.shards.session_for(None) or self.session
+            if session is None:
+                raise FakeDiscordError("no bot is connected: use `async with fake.running(bot):`")
+            return session
+        return self._require_session(guild.id)
 
     async def disconnect(
-        self, code: int = 4000, *, invalidate: bool = False, wait_resume: bool = True, timeout: float = 5.0
+        self,
+        code: int = 4000,
+        *,
+        invalidate: bool = False,
+        wait_resume: bool = True,
+        timeout: float = 5.0,
+        shard: int | None = None,
     ) -> None:
         """Close the bot's websocket from the server side and wait for it to come back.
 
@@ -603,7 +644,7 @@ class FakeDiscord:
         the bot RESUMEs and gets the events it missed. ``invalidate=True`` forgets the session
         first, so the RESUME is answered with INVALID_SESSION and the bot IDENTIFYs again.
         """
-        session = self._require_session()
+        session = self._require_session() if shard is None else self.shards.by_shard[shard]
         conn = session.connection
         resumes, identifies = self.resume_count, self.identify_count
         if invalidate:
@@ -1050,7 +1091,7 @@ class FakeDiscord:
         followups: int = 0,
         require_response: bool = True,
     ) -> InteractionResult:
-        session = self._require_session()
+        session = self.session_for(channel)
         await self._drain_pending()
         rec = _Record(payload, actor, channel, option_type=option_type, source_message_id=source_message_id)
         self._records[rec.token] = rec
@@ -1395,11 +1436,7 @@ class FakeDiscord:
         return 200, {"url": self.gateway_url}
 
     async def _get_gateway_bot(self, ctx: _Req) -> tuple[int, Any]:
-        return 200, {
-            "url": self.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
-        }
+        return 200, self.shards.gateway_bot(self.gateway_url, len(self.guilds))
 
     async def _get_application(self, ctx: _Req) -> tuple[int, Any]:
         return 200, {
@@ -1813,7 +1850,7 @@ class FakeDiscord:
         msg = self._new_message(None, ch.id, ch.guild.id if ch.guild else None)
         self._apply(msg, ctx.body, ctx.files, create=True)
         data = msg.to_discord()
-        session = self.session
+        session = self.shards.session_for(ch.guild.id if ch.guild else None) or self.session
         if session is not None and (session.intents & INTENT_GUILD_MESSAGES or ch.guild is None):
             self._pending.append(asyncio.get_running_loop().create_task(session.dispatch("MESSAGE_CREATE", data)))
         return 200, data
@@ -1933,16 +1970,29 @@ class FakeDiscord:
         if not token or (self.token is not None and token != self.token):
             await conn.close(code=4004, message=b"Authentication failed.")
             return
+        shard = self.shards.check_identify(d, len(self.guilds))
+        if isinstance(shard, IdentifyRefusal):
+            await conn.close(code=shard.close_code or 4000, message=shard.message.encode())
+            return
+        pacing = self.shards.pacing_violation(shard[0])
+        if pacing is not None:
+            self._violation(pacing)
+            await conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
         session = GatewaySession(token, d)
+        mismatch = self.shards.accept(session, *shard)
+        if mismatch is not None:
+            self._violation(mismatch)
         self.sessions[session.id] = session
         self.session = session
         session.connection = conn
         conn.session = session
         self.identify_count += 1
+        guilds = [g for g in self.guilds.values() if self.shards.owns(session, g.id)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": self._me(),
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_gateway_url,
@@ -1959,7 +2009,7 @@ class FakeDiscord:
             ready["shard"] = d["shard"]
         await session.dispatch("READY", ready)
         members = bool(session.intents & INTENT_GUILD_MEMBERS)
-        for g in list(self.guilds.values()):
+        for g in guilds:
             await session.dispatch("GUILD_CREATE", g.to_gateway(include_members=members, bot_user_id=self.bot_user.id))
 
     async def _resume(self, conn: GatewayConnection, d: dict[str, Any]) -> None:

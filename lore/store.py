@@ -293,6 +293,45 @@ class Store:
                 (key, value),
             )
 
+    async def claim_slot(self, key: str, interval: float) -> float:
+        """Take the slot ``key`` if it was last taken ``interval`` seconds ago or more (one transaction,
+        so processes sharing the database take it one at a time); else the seconds left to wait."""
+        async with self.transaction() as db:
+            now = time.time()
+            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+            last = float(row[0]) if row else 0.0
+            if last <= now < last + interval:
+                return last + interval - now
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, repr(now)),
+            )
+        return 0.0
+
+    async def try_lease(self, key: str, owner: str, ttl: float) -> bool:
+        """Hold the lease ``key`` for ``ttl`` seconds unless another owner holds an unexpired one."""
+        async with self.transaction() as db:
+            now = time.time()
+            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                holder, _, until = row[0].rpartition(" ")
+                if holder != owner and now < float(until or 0):
+                    return False
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, f"{owner} {now + ttl!r}"),
+            )
+        return True
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        async with self.transaction() as db:
+            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0].rpartition(" ")[0] == owner:
+                await db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     # -- entries -----------------------------------------------------------------------------
     async def load_scope(self, scope: str, *, raw_docs: bool = False) -> list[StoredEntry]:
         """Every entry row of ``scope`` (removals included, with ``doc`` None).

@@ -28,8 +28,12 @@ class World:
         return (guild or self.guild).channels[name]
 
 
-def make_bot(db: Path, pack: Path = MINI_PACK) -> LoreBot:
-    return LoreBot(db_path=db, canon_pack=pack, auto_sync=True)
+#: Tests that start several bots on one fake pace their IDENTIFYs by this (Discord: 5 s).
+FAST_IDENTIFY = 0.2
+
+
+def make_bot(db: Path, pack: Path = MINI_PACK, **kwargs: object) -> LoreBot:
+    return LoreBot(db_path=db, canon_pack=pack, auto_sync=True, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
