@@ -92,6 +92,9 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         identify_interval: float = IDENTIFY_INTERVAL,
     ):
         check_plan(shard_count, shard_ids)
+        shards: dict[str, Any] = {"shard_count": shard_count}  # None: the count Discord recommends
+        if shard_ids is not None:
+            shards["shard_ids"] = shard_ids
         intents = discord.Intents.none()
         intents.guilds = True  # channels and roles of the servers we are in: not privileged
         super().__init__(
@@ -101,8 +104,7 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             owner_ids=owner_ids or None,
-            shard_count=shard_count,
-            shard_ids=shard_ids,
+            **shards,
         )
         self.db_path = db_path
         self.canon_pack = canon_pack
