@@ -17,12 +17,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.replies import send
+from bot.errors import StartupError, report_error
+from bot.expiry import answer_expired, is_known
 from bot.settings import Settings
 from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
 from lore import __version__
-from lore.packs import CANON_PACK_PATH, PackError
-from lore.service import LoreError, LoreService
+from lore.packs import CANON_PACK_PATH
+from lore.service import LoreService
 
 log = logging.getLogger("lorebot")
 
@@ -35,39 +36,11 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
-class AdminOnly(app_commands.CheckFailure):
-    """Raised when a member without Manage Server reaches an admin command."""
-
-
 class LoreTree(app_commands.CommandTree):
-    """One error handler for every command: a short ephemeral sentence; the traceback to the log."""
+    """Every command's failure goes down the bot's one error path (:func:`bot.errors.report_error`)."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        original = getattr(error, "original", error)
-        if isinstance(error, AdminOnly | app_commands.MissingPermissions):
-            message = "You need the **Manage Server** permission to use this command."
-        elif isinstance(error, app_commands.NoPrivateMessage):
-            message = "This command only works in a server."
-        elif isinstance(error, app_commands.CommandOnCooldown):
-            message = f"Slow down a little: try again in {error.retry_after:.0f} s."
-        elif isinstance(original, LoreError):
-            message = str(original)
-        elif isinstance(original, PackError):
-            message = "That lore pack is not valid: " + "; ".join(original.errors[:5])
-        elif isinstance(error, app_commands.TransformerError):
-            message = "One of the options has a value I cannot use."
-        elif isinstance(error, app_commands.CheckFailure):
-            message = "You cannot use this command here."
-        else:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error(
-                "command /%s failed (options %s)",
-                command,
-                json.dumps(interaction.data.get("options", []) if interaction.data else [], default=str)[:500],
-                exc_info=original,
-            )
-            message = "Something went wrong while answering. The error was logged; please try again."
-        await send(interaction, message, ephemeral=True)
+        await report_error(interaction, error, source="command")
 
 
 #: How long one process may hold the command-sync lock before others may take it over (seconds).
@@ -115,6 +88,7 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         self._lore: LoreService | None = None
         self.identify_interval = identify_interval
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._expiry_tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:
@@ -136,11 +110,19 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack)
         self.identify_claim = self._lore.store.claim_slot  # processes sharing the database pace together
+        failed: list[str] = []
         for ext in EXTENSIONS:
             try:
                 await self.load_extension(ext)
             except commands.ExtensionError:
                 log.exception("failed to load extension %s", ext)
+                failed.append(ext)
+        if failed and self.auto_sync:
+            # Syncing a tree without those commands would unregister them from every server.
+            raise StartupError(
+                f"could not load {', '.join(failed)} (see the log above); commands were not synced, "
+                "so that no command disappears from Discord. Fix the error and start again."
+            )
         if self.auto_sync:
             await self.sync_if_changed(self.dev_guild)
         if self.freeze_gc:
@@ -191,6 +173,15 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
     @staticmethod
     def _hash_key(guild_id: int | None) -> str:
         return f"command_hash:{guild_id if guild_id is not None else 'global'}"
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py dispatches "interaction" right after routing it to the views and forms it
+        # knows: one that nothing took (a menu from before a restart, an unknown id) is answered here.
+        if event_name == "interaction" and args and not is_known(self, args[0]):
+            task = asyncio.create_task(answer_expired(args[0]), name="lorebot-expired-component")
+            self._expiry_tasks.add(task)
+            task.add_done_callback(self._expiry_tasks.discard)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         shards = format_ids(self.shards) or "none"

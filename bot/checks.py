@@ -15,7 +15,7 @@ def guild_id_of(interaction: discord.Interaction) -> int:
 
 async def admin_group_check(interaction: discord.Interaction) -> bool:
     """Manage Server, checked again at run time whatever the command's default permissions say."""
-    from bot.app import AdminOnly
+    from bot.errors import AdminOnly
 
     guild_id_of(interaction)
     perms = interaction.permissions

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lore.errors import PackError, StoreError
 from lore.model import MAX_EPISODE, Kind
-from lore.packs import PackError
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy, PolicySource
-from lore.store import StoreError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import discord
 
+from bot.errors import StartupError
 from bot.settings import Settings, load_settings
-from lore.store import StoreError
+from lore.errors import StoreError
 
 log = logging.getLogger("lorebot")
 
@@ -59,6 +60,8 @@ def _run_reporting(main: Callable[[], object]) -> int:
         print("lorebot: Discord refused the requested intents.", file=sys.stderr)
     except StoreError as e:
         print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
+    except StartupError as e:
+        print(f"lorebot: {e}", file=sys.stderr)
     except OSError as e:  # DNS, refused or dropped connections before the gateway is up
         print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
     else:

@@ -1,18 +1,25 @@
-"""Interactive components: pagination, "did you mean", confirmation. Owner-only, disabled on timeout."""
+"""Interactive components: pagination, "did you mean", confirmation (owner-only, disabled on
+timeout), and forms that only the admin who opened them can submit. Their errors, like a
+command's, go to :func:`bot.errors.report_error`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
 from bot import limits
+from bot.errors import Refused, report_error
 from lore.search import Candidate
 
 log = logging.getLogger(__name__)
 
 NOT_YOURS = "These buttons belong to the person who ran the command. Run it yourself to get your own."
+FORM_NOT_YOURS = "This form was opened by someone else; nothing was saved. Run the command yourself."
+FORM_OTHER_SERVER = "This form belongs to another server; nothing was saved."
+FORM_NEEDS_MANAGE = "You need the **Manage Server** permission in this server to save this form; nothing was saved."
 
 
 class OwnedView(discord.ui.View):
@@ -26,12 +33,12 @@ class OwnedView(discord.ui.View):
         self.message: discord.Message | discord.InteractionMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            NOT_YOURS, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-        return False
+        if interaction.user.id != self.owner_id:
+            raise Refused(NOT_YOURS)
+        return True
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
+        await report_error(interaction, error, source="component", where=type(self).__name__)
 
     def disable_all(self) -> None:
         for item in self.children:
@@ -145,3 +152,27 @@ class Confirm(OwnedView):
     async def no(self, interaction: discord.Interaction, _: discord.ui.Button[OwnedView]) -> None:
         self.value, self.interaction = False, interaction
         self.stop()
+
+
+class AdminForm(discord.ui.Modal):
+    """A form that saves something for a server. At submit time (not only when it was opened) the
+    submitter must be the user who opened it, in the server it was opened in, and still hold
+    Manage Server there; anything else is refused and nothing is saved."""
+
+    def __init__(self, opener: discord.Interaction, *, title: str, timeout: float | None = 600):
+        super().__init__(title=limits.shorten(title, limits.MODAL_TITLE), timeout=timeout)
+        self.owner_id = opener.user.id
+        self.guild_id = opener.guild_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            raise Refused(FORM_NOT_YOURS)
+        if interaction.guild_id is None or interaction.guild_id != self.guild_id:
+            raise Refused(FORM_OTHER_SERVER)
+        perms = interaction.permissions
+        if not (perms.manage_guild or perms.administrator):
+            raise Refused(FORM_NEEDS_MANAGE)
+        return True
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        await report_error(interaction, error, source="form", where=type(self).__name__)

@@ -1012,6 +1012,7 @@ class FakeDiscord:
         values: dict[str, Any] | None = None,
         *,
         user: FakeMember | FakeUser | None = None,
+        channel: FakeChannel | None = None,
         locale: str | None = None,
         timeout: float | None = None,
         settle: float | None = None,
@@ -1020,12 +1021,14 @@ class FakeDiscord:
     ) -> InteractionResult:
         """Fill in and submit the modal ``target`` opened: ``values`` maps input custom_ids to a str
         (text input, radio), a list (selects, checkbox group, file upload) or a bool (checkbox).
-        Unfilled text inputs keep their pre-filled value; a missing required one is an error."""
+        Unfilled text inputs keep their pre-filled value; a missing required one is an error.
+        ``user`` and ``channel`` default to where the modal was opened; others forge a submit (a
+        client cannot do that, but a bot must not trust that nobody will)."""
         rec0 = self._records_by_id.get(target.interaction_id)
         modal = target.modal
         if modal is None or rec0 is None:
             raise InvalidInteraction("that interaction did not open a modal")
-        actor, ch = self._actor_and_channel(user or rec0.actor, rec0.channel)
+        actor, ch = self._actor_and_channel(user or rec0.actor, channel or rec0.channel)
         resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
         comps = modal_components(modal, dict(values or {}), resolved)
         data: dict[str, Any] = {"custom_id": modal.custom_id, "components": comps}

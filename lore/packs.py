@@ -12,19 +12,12 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from lore.errors import PackError as PackError
 from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, LaterSummary, Pack, Status
 from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
 MAX_PACK_BYTES = 5 * 1024 * 1024
-
-
-class PackError(ValueError):
-    """A pack that cannot be loaded. ``errors`` lists every problem as ``path: reason``."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__(f"{len(errors)} error(s) in lore pack:\n" + "\n".join(errors))
 
 
 def _loc(loc: Iterable[Any]) -> str:

@@ -24,8 +24,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lore.errors import LoreError as LoreError
+from lore.errors import PackError
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
-from lore.packs import CANON_PACK_PATH, ImportReport, PackError, dump_pack, parse_text, validate
+from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, validate
 from lore.render import Appearance, EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
@@ -34,10 +36,6 @@ from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredE
 log = logging.getLogger(__name__)
 
 CANON_AUTHOR = "canon pack"
-
-
-class LoreError(ValueError):
-    """A request the service refuses; the message is safe to show to the user."""
 
 
 @lru_cache(maxsize=8192)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from lore.errors import StoreError as StoreError
 from lore.model import Entry
 from lore.spoilers import Mode, Setting
 
@@ -193,10 +194,6 @@ class Change:
     slug: str
     entry: Entry | None
     action: str
-
-
-class StoreError(RuntimeError):
-    pass
 
 
 def _text_rows(scope: str, entry: Entry) -> Iterable[tuple[str, str, int, str, str]]:

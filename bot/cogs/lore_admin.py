@@ -17,10 +17,9 @@ from bot import limits
 from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
 from bot.replies import lore_of, policy_for, send
-from bot.views import Confirm
+from bot.views import AdminForm, Confirm
+from lore.errors import LoreError, PackError
 from lore.model import MAX_EPISODE, Alias, Entry, Kind
-from lore.packs import PackError
-from lore.service import LoreError
 from lore.spoilers import Mode, Policy
 from lore.store import FOLLOW_CANON
 
@@ -133,7 +132,7 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         raise
 
 
-class EntryModal(discord.ui.Modal):
+class EntryModal(AdminForm):
     """Summary, aliases and episode of a new entry, or of an existing one (prefilled)."""
 
     summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
@@ -150,9 +149,10 @@ class EntryModal(discord.ui.Modal):
         label="Introduced in episode (0-13)", max_length=2, default="0"
     )
 
-    def __init__(self, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING):
-        title = f"{'Edit' if base else 'New'} {kind.value}: {name}"
-        super().__init__(title=limits.shorten(title, limits.MODAL_TITLE), timeout=600)
+    def __init__(
+        self, opener: discord.Interaction, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING
+    ):
+        super().__init__(opener, title=f"{'Edit' if base else 'New'} {kind.value}: {name}")
         self.kind, self.name, self.base = kind, name, base
         #: Aliases revealed beyond the channel's spoiler setting: not shown in the form (it would
         #: spoil the admin too), and kept as they are when the form is saved.
@@ -215,15 +215,6 @@ class EntryModal(discord.ui.Modal):
             text += f" Kept unchanged: {kept} revealed beyond this channel's spoiler setting."
         await send(interaction, text, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
-        if isinstance(error, LoreError):
-            await send(interaction, str(error), ephemeral=True)
-            return
-        log.error("lore-admin form failed", exc_info=error)
-        await send(
-            interaction, "Something went wrong while saving. The error was logged; nothing changed.", ephemeral=True
-        )
-
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
@@ -247,13 +238,13 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         name = name.strip()
         if lore_of(interaction).lore.get(slugify(name), guild_id_of(interaction)) is not None:
             raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
-        await interaction.response.send_modal(EntryModal(kind=Kind(kind.value), name=name, base=None))
+        await interaction.response.send_modal(EntryModal(interaction, kind=Kind(kind.value), name=name, base=None))
 
     @app_commands.command(name="edit", description="Edit an entry for this server (opens a prefilled form)")
     @app_commands.describe(name="The entry to edit")
     async def edit(self, interaction: discord.Interaction, name: str) -> None:
         entry = resolve_target(interaction, name)
-        modal = EntryModal(kind=entry.kind, name=entry.name, base=entry, policy=policy_for(interaction))
+        modal = EntryModal(interaction, kind=entry.kind, name=entry.name, base=entry, policy=policy_for(interaction))
         await interaction.response.send_modal(modal)
 
     @app_commands.command(name="fact", description="Add a fact to an entry, with the episode that reveals it")
