@@ -8,7 +8,7 @@ import logging
 from bot.errors import EXPIRED
 from bot.views import FORM_NEEDS_MANAGE, FORM_NOT_YOURS, FORM_OTHER_SERVER
 from fakediscord import FakeDiscord, Perm
-from tests.e2e.conftest import make_bot
+from tests.e2e.conftest import FAST_IDENTIFY, make_bot
 from tests.e2e.test_admin import pack_with
 
 
@@ -94,12 +94,12 @@ async def test_an_error_inside_a_button_goes_down_the_one_error_path(world, monk
 
 async def test_menus_and_forms_from_before_a_restart_answer_that_they_expired(tmp_path):
     db = tmp_path / "restart.sqlite3"
-    async with FakeDiscord() as fake:
+    async with FakeDiscord(identify_interval=FAST_IDENTIFY) as fake:
         guild = fake.add_guild("Rouge Fans", channels=["general"])
         admin = fake.add_member(guild, "Admin", manage_guild=True)
         viewer = fake.add_member(guild, "Viewer")
         here = guild.channels["general"]
-        async with fake.running(make_bot(db)):
+        async with fake.running(make_bot(db, identify_interval=FAST_IDENTIFY)):
             att = fake.attachment("fans.yaml", pack_with(30))
             await fake.slash("lore-admin import", {"file": att}, user=admin, channel=here)
             await fake.slash("spoilers episode", {"number": 5}, user=admin, channel=here)
@@ -107,7 +107,7 @@ async def test_menus_and_forms_from_before_a_restart_answer_that_they_expired(tm
             menu = await fake.slash("lore", {"query": "junghardt"}, user=viewer, channel=here)
             form = await fake.slash("lore-admin edit", {"name": "mars"}, user=admin, channel=here)
             assert pages.buttons and menu.selects and form.modal is not None
-        async with fake.running(make_bot(db)) as _:
+        async with fake.running(make_bot(db, identify_interval=FAST_IDENTIFY)):
             stale_page = await fake.click(pages, label="›")
             stale_menu = await fake.select(menu, None, ["roy-junghardt"])
             stale_form = await fake.submit_modal(form, {_summary_id(form): "Saved after a restart?"})
