@@ -87,3 +87,94 @@ def test_tag_mode_exact_name_of_a_later_entry_beats_another_entrys_later_alias(c
 def test_empty_autocomplete_at_episode_0_lists_episodes_in_order(canon):
     names = [c.name for c in canon.complete("", Policy(0, Mode.HIDE)) if c.kind.value == "episode"]
     assert [int(n.split()[1].rstrip(":")) for n in names] == list(range(1, 14))
+
+
+@pytest.mark.parametrize(
+    ("query", "episode", "slug"),
+    [
+        ("ルージュ", 0, "rouge-redstar"),
+        ("red figure", 1, "rouge-redstar"),
+        ("赤い人影", 2, "rouge-redstar"),
+        ("silvia", 1, "flash-silvia"),
+        ("ice", 6, "aes-and-alice"),
+        ("noar", 8, "jet-black-noir"),
+        ("edin", 2, "eden-varok"),
+        ("sandatsusha", 2, "usurpers"),
+        ("ningyo-tsukai-shi", 5, "puppetmaster"),
+        ("Ningyō-tsukai-shi", 5, "puppetmaster"),
+        ("dr. jung", 2, "roy-junghardt"),
+        ("jung", 2, "roy-junghardt"),
+        ("nean settlement", 3, "nean-settlement"),
+        ("居留地", 3, "nean-settlement"),
+        ("black reactor", 12, "black-reactor"),
+        ("reactor", 12, "black-reactor"),
+        ("planetary development corporation", 7, "venus-project"),
+        ("venus project", 3, "venus-project"),
+        ("donald", 2, "donald-and-bianca"),
+        ("smith", 2, "smith"),
+        ("daria", 3, "daria"),
+        ("liner", 6, "passenger-liner"),
+        ("scarlet", 0, "ending-theme"),
+        ("yu-ka", 0, "opening-theme"),
+        ("robot bird", 1, "robot-bird"),
+        ("小鳥", 1, "robot-bird"),
+        ("gregory", 3, "gregory"),
+        ("carnival", 3, "carnival"),
+        ("aletheia", 1, "aletheia"),
+        ("visitors", 1, "visitors"),
+        ("ze noah", 6, "visitors"),
+        ("deform", 5, "gladiator"),
+        ("the undying nine", 3, "immortal-nine"),
+    ],
+)
+def test_names_fans_type_find_their_entry_by_the_episode_that_says_them(canon, query, episode, slug):
+    answer = canon.ask(query, Policy(episode, Mode.HIDE))
+    assert answer.view is not None and answer.view.slug == slug, answer.result
+    if episode and canon.get(slug).introduced == episode:  # and not a moment before
+        earlier = canon.ask(query, Policy(episode - 1, Mode.HIDE))
+        assert earlier.view is None or earlier.view.slug != slug, (query, earlier.view.slug)
+
+
+@pytest.mark.parametrize(
+    ("slug", "episode", "words"),
+    [
+        ("gene-junghardt", 5, ["big brother", "avenge"]),
+        ("gene-junghardt", 3, ["deputy director"]),
+        ("flash-silvia", 1, ["our silvia"]),
+        ("immortal-nine", 1, ["out of spec"]),
+        ("code-eve", 5, ["change the world"]),
+        ("opera", 5, ["usurper"]),
+        ("phantom-verde", 5, ["takes it back"]),
+        ("jill", 2, ["free"]),
+        ("gene-junghardt", 9, ["takes him hostage"]),
+    ],
+)
+def test_what_the_show_says_early_is_shown_when_it_says_it(canon, slug, episode, words):
+    text = json.dumps(canon.ask(slug, Policy(episode, Mode.HIDE)).to_json(), ensure_ascii=False).casefold()
+    for word in words:
+        assert word in text, (slug, episode, word)
+
+
+@pytest.mark.parametrize(
+    ("slug", "episode", "start"),
+    [
+        ("jill", 6, "A journalist"),
+        ("jill", 7, "The cover identity of Flash Silvia"),
+        ("code-eve", 4, "A mysterious phrase"),
+        ("code-eve", 8, "Eva Cristella's program"),
+        ("roy-junghardt", 12, "The Nean researcher everyone thought murdered"),
+        ("naomi-orthmann", 9, "Rouge's partner and Ochrona's Divine Facilitator, and a Nean herself"),
+    ],
+)
+def test_summaries_follow_the_story(canon, slug, episode, start):
+    view = canon.ask(slug, Policy(episode, Mode.HIDE)).view
+    assert view is not None and view.summary.startswith(start), view.summary
+
+
+def test_a_character_card_lists_the_episodes_they_appear_in(canon):
+    gene = canon.ask("gene", Policy(5, Mode.HIDE)).view
+    assert [a.text for a in gene.appearances] == ["3 (first)", "5"]
+    eden = canon.ask("eden", Policy(13, Mode.SHOW)).view
+    assert eden.appearances[0].text == "2 (first)"
+    noir = canon.ask("jet black noir", Policy(13, Mode.SHOW)).view
+    assert noir.appearances[0].text == "5 (first)"  # the unnamed black gladiator of episode 5

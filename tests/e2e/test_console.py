@@ -58,3 +58,25 @@ def test_console_session_admin_member_and_forms(tmp_path):
     assert "needs Manage Server" in out
     assert "Made in the console." in out
     assert "no command 'nonsense'" in out
+
+
+@pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack not present")
+def test_console_episode_card_lists_the_cast_the_viewer_may_see(tmp_path):
+    script = "\n".join(
+        [
+            "/spoilers mode mode:hide",
+            "/spoilers episode number:5",
+            "/episode number:5",
+            "/spoilers episode number:3",
+            "/episode number:5",
+            ":quit",
+        ]
+    )
+    proc = run_console(script + "\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    at5, at3 = proc.stdout.split("## Episode 5:")[1:3]
+    # at episode 5: the cast, first appearances marked, and nobody introduced later (Eva, Noir: episode 8)
+    assert "Cast" in at5 and "Opera (first appearance)" in at5 and "The Puppetmaster" in at5
+    assert "Eden Varok" in at5 and "Eva" not in at5 and "Noir" not in at5
+    # at episode 3: episode 5's cast is not shown at all
+    assert "Cast" not in at3 and "Opera" not in at3 and "Puppetmaster" not in at3
