@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.info",
     "bot.cogs.spoilers",
     "bot.cogs.lore_admin",
+    "bot.cogs.pictures",
 )
 
 

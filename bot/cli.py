@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     console = sub.add_parser("console", help="try the bot in the terminal against a local fake Discord")
     console.add_argument("--member", action="store_true", help="start as a member without Manage Server")
+    console.add_argument(
+        "--files",
+        type=Path,
+        help="save the pictures and files the bot sends here (default: lorebot-console in the temp directory)",
+    )
 
     ask = sub.add_parser("ask", help="look something up offline, through the same engine and renderer")
     ask.add_argument("query")
@@ -227,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "console":
             from bot.console import main as console_main
 
-            return console_main(admin=not args.member, db=args.db)
+            return console_main(admin=not args.member, db=args.db, files=args.files)
         handler = {"ask": _ask, "import": _import, "export": _export}.get(args.command)
         if handler is None:
             handler = _db_upgrade

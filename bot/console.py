@@ -45,10 +45,15 @@ class ConsoleError(Exception):
     pass
 
 
+def default_files_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "lorebot-console"
+
+
 class Console:
-    def __init__(self, fake: FakeDiscord, out: TextIO = sys.stdout):
+    def __init__(self, fake: FakeDiscord, out: TextIO = sys.stdout, files_dir: Path | None = None):
         self.fake = fake
         self.out = out
+        self.files_dir = files_dir or default_files_dir()
         self.guild = fake.add_guild("Lore Console", channels=["general", "spoilers", "finale"])
         self.admin = fake.add_member(self.guild, "Admin", manage_guild=True)
         self.member = fake.add_member(self.guild, "Viewer")
@@ -220,6 +225,21 @@ class Console:
             await self.fill_modal(result)
             return
         self.print(result.text)
+        self.save_files(result)
+
+    def save_files(self, result: InteractionResult) -> None:
+        """Write the files the bot sent (pictures, exports) where the user can open them."""
+        for message in result.messages:
+            for attachment in message.attachments:
+                name = Path(attachment.filename).name or "file"
+                try:
+                    self.files_dir.mkdir(parents=True, exist_ok=True)
+                    path = self.files_dir / name
+                    path.write_bytes(attachment.data)
+                except OSError as e:
+                    self.print(f"(could not save {name}: {e.strerror})")
+                    continue
+                self.print(f"(saved {path})")
 
     async def fill_modal(self, result: InteractionResult) -> None:
         modal = result.modal
@@ -240,7 +260,9 @@ class Console:
         await self.show(submitted)
 
 
-async def _run(admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+async def _run(
+    admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout, files: Path | None = None
+) -> int:
     from bot.app import LoreBot
 
     interactive = lines_in.isatty()
@@ -255,7 +277,7 @@ async def _run(admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: T
     with tempfile.TemporaryDirectory(prefix="lorebot-console-") as tmp:
         db_path = db or str(Path(tmp) / "console.sqlite3")
         async with FakeDiscord() as fake:
-            console = Console(fake, out=out)
+            console = Console(fake, out=out, files_dir=files)
             console.read_line = read_line
             if not admin:
                 console.user = console.member
@@ -274,9 +296,9 @@ async def _run(admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: T
     return 0
 
 
-def main(admin: bool = True, db: str | None = None) -> int:
+def main(admin: bool = True, db: str | None = None, files: Path | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run(admin, db))
+        return asyncio.run(_run(admin, db, files=files))
     return 130

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import json
 import logging
 import marshal
@@ -99,6 +100,10 @@ class SearchResults:
     hits: list[SearchHit] = field(default_factory=list)
 
 
+#: Every loaded scope gets a new number: a cache keyed by a scope's generation never serves stale lore.
+_GENERATIONS = itertools.count(1)
+
+
 class _Scope:
     """One scope's documents and its name index.
 
@@ -109,6 +114,8 @@ class _Scope:
 
     def __init__(self, rows: Iterable[StoredEntry], snapshot: Path | None = None):
         rows = list(rows)
+        self.generation = next(_GENERATIONS)
+        self._relation_sources: dict[str, list[str]] | None = None
         self.docs: dict[str, bytes | None] = {
             row.slug: (row.doc.encode() if isinstance(row.doc, str) else row.doc) for row in rows
         }
@@ -138,6 +145,19 @@ class _Scope:
         )
         if snapshot is not None and fingerprint:
             _write_snapshot(snapshot, fingerprint, {"index": self.index.state(), "member_of": self.member_of})
+
+    def relation_sources(self) -> dict[str, list[str]]:
+        """Target slug -> slugs of this scope's entries with a relation to it (built on first use)."""
+        index = self._relation_sources
+        if index is None:
+            index = {}
+            for slug, doc in self.docs.items():
+                if doc is None:
+                    continue
+                for target in sorted({rel.target for rel in _parse(doc).relations}):
+                    index.setdefault(target, []).append(slug)
+            self._relation_sources = index
+        return index
 
 
 #: Scopes with at least this many entries keep a snapshot of their built index next to the
@@ -343,6 +363,20 @@ class LoreService:
                     if entry is not None:
                         out.append(entry)
         return out
+
+    def scope_version(self, guild_id: int | None = None) -> tuple[int, int]:
+        """Changes whenever the lore a guild sees changes (its own scope's or the canon's)."""
+        own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        return (self._scopes[CANON].generation, own.generation if own is not None else 0)
+
+    def relation_sources(self, slug: str, guild_id: int | None = None) -> list[str]:
+        """Slugs of the entries a guild sees that have a relation to ``slug`` (any episode: the
+        caller renders each one to learn which of those relations a viewer may see)."""
+        own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        out = list(own.relation_sources().get(slug, ())) if own is not None else []
+        shadowed = own.docs if own is not None else {}
+        out.extend(s for s in self._scopes[CANON].relation_sources().get(slug, ()) if s not in shadowed)
+        return sorted(set(out))
 
     def render(
         self, entry: Entry, policy: Policy, guild_id: int | None = None, reached_at: int | None = None

@@ -80,3 +80,15 @@ def test_console_episode_card_lists_the_cast_the_viewer_may_see(tmp_path):
     assert "Eden Varok" in at5 and "Eva" not in at5 and "Noir" not in at5
     # at episode 3: episode 5's cast is not shown at all
     assert "Cast" not in at3 and "Opera" not in at3 and "Puppetmaster" not in at3
+
+
+@pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack not present")
+def test_console_saves_the_pictures_where_the_user_can_open_them(tmp_path):
+    out_dir = tmp_path / "pictures"
+    script = "/spoilers episode number:5\n/relations name:naomi ortman depth:2\n/timeline\n"
+    proc = run_console(script, tmp_path, "--files", str(out_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "[attachment relations-naomi-orthmann.png" in proc.stdout
+    assert f"(saved {out_dir / 'relations-naomi-orthmann.png'})" in proc.stdout
+    assert (out_dir / "relations-naomi-orthmann.png").read_bytes().startswith(b"\x89PNG")
+    assert (out_dir / "timeline-ep1-5.png").read_bytes().startswith(b"\x89PNG")
