@@ -384,3 +384,41 @@ def test_disputed_claims_are_hedged() -> None:
                 assert any(h in low for h in hedges), (e.slug, text)
     herman = entries_by_slug()["herman-heyward"].final_status()
     assert herman is not None and herman.state.value == "unknown"
+
+
+#: Names that may be read before their entry or alias is revealed, and why.
+EARLY_NAMES_ALLOWED = {
+    ("carnival", "Carnival"),  # the title of episode 5 (episode titles are public from episode 0)
+    ("code-eve", "Code Eve"),  # the title of episode 13
+    ("code-eve", "コード・イヴ"),  # the Japanese title of episode 13
+    ("nectar", "Nectar"),  # the premise: Neans live on Nectar
+    ("earth", "Earth"),  # Rouge and Naomi's home planet, named in the premise
+    ("robot-bird", "Robot-bird drone"),  # Naomi's pre-release description
+    ("robot-bird", "Bird drone"),
+    ("naomi-orthmann", "The First"),  # an everyday phrase ("the first episode")
+}
+
+
+def test_no_name_is_mentioned_before_the_episode_that_reveals_it() -> None:
+    """A later entry's name, or a name revealed later, must not turn up in earlier prose. A name
+    several entries share counts from the first episode any of them carries it ("Dumas" is a name
+    from episode 3, "Flash Silvia" only from episode 7)."""
+    import re
+
+    pack = load_pack()
+    texts = [visible_text(pack, episode) for episode in range(MAX_EPISODE + 1)]
+    first: dict[str, int] = {}
+    for e in pack.entries:
+        for name, revealed in e.all_names():
+            first[name.lower()] = min(revealed, first.get(name.lower(), MAX_EPISODE))
+    found = []
+    for e in pack.entries:
+        for name, _ in e.all_names():
+            revealed = first[name.lower()]
+            if revealed == 0 or len(name) < 4 or (e.slug, name) in EARLY_NAMES_ALLOWED:
+                continue
+            pattern = re.compile(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)")
+            early = [episode for episode in range(revealed) if pattern.search(texts[episode])]
+            if early:
+                found.append((e.slug, name, revealed, early[0]))
+    assert not found, found
