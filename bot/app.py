@@ -38,7 +38,17 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 class LoreTree(app_commands.CommandTree):
-    """Every command's failure goes down the bot's one error path (:func:`bot.errors.report_error`)."""
+    """Every command's failure goes down the bot's one error path (:func:`bot.errors.report_error`).
+    Before each command and autocomplete, the lore catches up with other processes' writes."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        lore = getattr(interaction.client, "_lore", None)
+        if lore is not None:
+            try:
+                await lore.refresh()
+            except Exception as e:  # served from memory; the background loop retries
+                log.warning("could not read the change feed: %s", e)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error, source="command")
@@ -111,6 +121,7 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack)
         self.identify_claim = self._lore.store.claim_slot  # processes sharing the database pace together
+        self._lore.start_watching()  # other processes' writes (the CLI, a second bot) within 0.2 s
         failed: list[str] = []
         for ext in EXTENSIONS:
             try:

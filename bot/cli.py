@@ -7,15 +7,19 @@ import asyncio
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lore.errors import PackError, StoreError
+from lore.errors import LoreFault, PackError
+from lore.faults import sqlite_reason
 from lore.model import MAX_EPISODE, Kind
+from lore.packs import read_pack_bytes
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy, PolicySource
+from lore.store import SCHEMA_VERSION, check_database
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -105,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="migrate the schema and apply a newer canon pack")
+    dbsub.add_parser("check", help="check the database's integrity and schema version (changes nothing)")
     return p
 
 
@@ -174,20 +179,26 @@ async def _ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pack_refused(file: Path, error: PackError) -> int:
+    print(f"lorebot: {file} was not imported; nothing changed.", file=sys.stderr)
+    for err in error.errors:
+        print(f"  {err}", file=sys.stderr)
+    return EXIT_FAIL
+
+
 async def _import(args: argparse.Namespace) -> int:
     try:
-        data = args.file.read_bytes()
+        data = read_pack_bytes(args.file)  # in chunks: stops at the size limit (even for /dev/zero)
     except OSError as e:
-        print(f"lorebot: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+        print(f"lorebot: cannot read {args.file}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
+    except PackError as e:
+        return _pack_refused(args.file, e)
     async with await LoreService.open(_db_path(args)) as svc:
         try:
             report = await svc.import_pack(data, guild_id=args.guild, author="cli", filename=args.file.name)
         except PackError as e:
-            print(f"lorebot: {args.file} was not imported; nothing changed.", file=sys.stderr)
-            for err in e.errors:
-                print(f"  {err}", file=sys.stderr)
-            return EXIT_FAIL
+            return _pack_refused(args.file, e)
     where = f"server {args.guild}" if args.guild else "the canon"
     print(f"Imported {args.file} into {where}: {report.summary()}.")
     return EXIT_OK
@@ -217,6 +228,36 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _db_check(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    report = await check_database(path)
+    if report.problems:
+        print(f"lorebot: the lore database {path} is damaged:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Restore a backup, or move the file away to start afresh.", file=sys.stderr)
+        return EXIT_FAIL
+    if report.schema < SCHEMA_VERSION:
+        print(
+            f"lorebot: the lore database {path} has schema version {report.schema}; this lorebot uses "
+            f"{SCHEMA_VERSION}. Run `lorebot db upgrade` (or start the bot) to migrate it.",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    if report.schema > SCHEMA_VERSION:
+        print(
+            f"lorebot: the lore database {path} has schema version {report.schema}, newer than this "
+            f"lorebot ({SCHEMA_VERSION}); upgrade lorebot.",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    print(
+        f"{path}: integrity ok, schema version {report.schema} (current), {report.entries} entry rows, "
+        f"change feed at #{report.changes}."
+    )
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -235,10 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return console_main(admin=not args.member, db=args.db, files=args.files)
         handler = {"ask": _ask, "import": _import, "export": _export}.get(args.command)
         if handler is None:
-            handler = _db_upgrade
+            handler = _db_check if args.db_command == "check" else _db_upgrade
         return asyncio.run(handler(args))
-    except StoreError as e:
-        print(f"lorebot: {e}", file=sys.stderr)
+    except LoreFault as e:  # the database, its disk or the canon pack: one sentence
+        print(f"lorebot: {e}.", file=sys.stderr)
+        return EXIT_FAIL
+    except sqlite3.Error as e:
+        print(f"lorebot: {sqlite_reason(e)}.", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130

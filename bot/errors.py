@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Literal
 
 import discord
 from discord import app_commands
 
 from bot.replies import send
-from lore.errors import LoreError, PackError, StoreError
+from lore.errors import LoreError, LoreFault, PackError, WriteFault
+from lore.faults import sqlite_reason
 
 log = logging.getLogger("lorebot")
 
@@ -51,8 +53,13 @@ def message_for(error: BaseException) -> str | None:
         return str(original)
     if isinstance(original, PackError):
         return "That lore pack is not valid: " + "; ".join(original.errors[:5])
-    if isinstance(original, StoreError):  # its detail (paths, SQLite's words) goes to the log only
+    if isinstance(original, WriteFault):  # busy, disk full, read-only, damaged: its own sentence (no path)
+        return str(original)
+    if isinstance(original, LoreFault):  # its detail (paths, SQLite's words) goes to the log only
         return "The lore database cannot be used right now; nothing was changed. Please try again later."
+    if isinstance(original, sqlite3.Error):  # a read that failed
+        reason = sqlite_reason(original)
+        return f"{reason[0].upper()}{reason[1:]}; nothing was changed. The error was logged."
     if isinstance(error, app_commands.TransformerError):
         return "One of the options has a value I cannot use."
     if isinstance(error, app_commands.CheckFailure):
@@ -76,8 +83,10 @@ async def report_error(
     ``followup``); log the traceback of anything unexpected, with what was being answered."""
     message = message_for(error)
     original = getattr(error, "original", error)
-    if isinstance(original, StoreError):
+    if isinstance(original, LoreFault):
         log.warning("%s: %s", _context(interaction, source), original)
+    elif isinstance(original, sqlite3.Error):
+        log.error("%s: database error", _context(interaction, source), exc_info=original)
     if message is None:
         log.error("%s%s failed", _context(interaction, source), f" in {where}" if where else "", exc_info=original)
         if source == "form":

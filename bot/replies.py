@@ -52,6 +52,18 @@ async def send(
     return message
 
 
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
+    """Acknowledge now, answer later: before anything that may wait (a write, an import), so
+    Discord's three seconds are never missed. A component's press is acknowledged as an update of
+    its message; a command's or a form's as "thinking" (ephemeral where the reply is)."""
+    if interaction.response.is_done():
+        return
+    if interaction.type is discord.InteractionType.component:
+        await interaction.response.defer()
+    else:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+
 def batch_embeds(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
     """Group embeds into messages of at most 10 embeds and 6000 characters in all."""
     batches: list[list[discord.Embed]] = []

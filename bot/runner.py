@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 
@@ -13,7 +14,8 @@ import discord
 
 from bot.errors import StartupError
 from bot.settings import Settings, load_settings
-from lore.errors import StoreError
+from lore.errors import LoreFault, StoreError
+from lore.faults import sqlite_reason
 
 log = logging.getLogger("lorebot")
 
@@ -62,6 +64,10 @@ def _run_reporting(main: Callable[[], object]) -> int:
         print(f"lorebot: {e} (check LOREBOT_DB).", file=sys.stderr)
     except StartupError as e:
         print(f"lorebot: {e}", file=sys.stderr)
+    except LoreFault as e:
+        print(f"lorebot: {e}.", file=sys.stderr)
+    except sqlite3.Error as e:
+        print(f"lorebot: {sqlite_reason(e)} (check LOREBOT_DB).", file=sys.stderr)
     except OSError as e:  # DNS, refused or dropped connections before the gateway is up
         print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
     else:

@@ -17,5 +17,23 @@ class PackError(ValueError):
         super().__init__(f"{len(errors)} error(s) in lore pack:\n" + "\n".join(errors))
 
 
-class StoreError(RuntimeError):
+class StaleEntry(LoreError):
+    """An entry changed between reading it (e.g. opening a form) and saving: nothing was saved."""
+
+
+class LoreFault(RuntimeError):
+    """A fault of the environment the operator must fix (the database, its disk, the canon pack);
+    ``str()`` is one complete sentence. The CLI prints it with a non-zero exit status."""
+
+
+class StoreError(LoreFault):
     """The database cannot be opened or used (missing, damaged, newer than this version, ...)."""
+
+
+class WriteFault(StoreError):
+    """A write that failed for a reason of the database or its disk (busy, full, read-only,
+    damaged); nothing was written. Its sentence names no path, so a Discord user may see it."""
+
+
+class CanonPackError(LoreFault):
+    """The canon pack cannot be used (missing while the database holds no canon, or damaged)."""

@@ -18,6 +18,15 @@ from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
 MAX_PACK_BYTES = 5 * 1024 * 1024
+#: How deeply a pack's values may nest (a pack needs about 6 levels), and how many values it may
+#: hold in all (a YAML alias counts each time it is used: a "billion laughs" pack stops here).
+MAX_PACK_DEPTH = 32
+MAX_PACK_VALUES = 2_000_000
+_CHUNK = 64 * 1024
+
+#: libyaml's parser when PyYAML has it (ten times faster; it refuses nesting beyond 1000 levels
+#: by itself), else the pure-Python one (whose recursion is caught).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _loc(loc: Iterable[Any]) -> str:
@@ -52,11 +61,60 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and p in {"int", "str", "bool", "date"}))
 
 
+def read_pack_bytes(path: str | Path, limit: int = MAX_PACK_BYTES) -> bytes:
+    """A pack file's bytes, read in chunks and refused (:class:`PackError`) as soon as it passes
+    ``limit``, so a device such as ``/dev/zero`` or a huge file is never read whole. A file that
+    cannot be read raises its ``OSError``."""
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PackError([f"(file): larger than {_mb(limit)}"])
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _mb(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
+def _check_shape(data: Any) -> None:
+    """Refuse data nested deeper than ``MAX_PACK_DEPTH`` or holding more than ``MAX_PACK_VALUES``
+    values (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PACK_VALUES:
+            raise PackError([f"(file): holds more than {MAX_PACK_VALUES:,} values"])
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth >= MAX_PACK_DEPTH:
+            raise PackError([f"(file): nested more than {MAX_PACK_DEPTH} levels deep"])
+        stack.extend((child, depth + 1) for child in children)
+
+
 def parse_text(text: str | bytes, fmt: str | None = None, name: str = "pack") -> Any:
-    """Parse YAML or JSON text into plain data. ``fmt`` is 'yaml', 'json' or None (guess)."""
+    """Parse YAML or JSON text into plain data. ``fmt`` is 'yaml', 'json' or None (guess).
+
+    Text over ``MAX_PACK_BYTES``, nested deeper than ``MAX_PACK_DEPTH`` or holding more than
+    ``MAX_PACK_VALUES`` values is refused with a :class:`PackError`, like any other bad pack."""
+    data = _parse_text(text, fmt, name)
+    _check_shape(data)
+    return data
+
+
+def _parse_text(text: str | bytes, fmt: str | None, name: str) -> Any:
     if isinstance(text, bytes):
         if len(text) > MAX_PACK_BYTES:
-            raise PackError([f"(file): larger than {MAX_PACK_BYTES // (1024 * 1024)} MB"])
+            raise PackError([f"(file): larger than {_mb(MAX_PACK_BYTES)}"])
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -64,16 +122,22 @@ def parse_text(text: str | bytes, fmt: str | None = None, name: str = "pack") ->
     fmt = (fmt or "").lower()
     if not fmt:
         fmt = "json" if name.lower().endswith(".json") or text.lstrip().startswith("{") else "yaml"
+    elif len(text) > MAX_PACK_BYTES:
+        raise PackError([f"(file): larger than {_mb(MAX_PACK_BYTES)}"])
     try:
         if fmt == "json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except RecursionError:
+        raise PackError([f"(file): nested more than {MAX_PACK_DEPTH} levels deep"]) from None
     except json.JSONDecodeError as e:
         raise PackError([f"(file): invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or "could not be parsed"
+        if "maximum nesting depth" in problem:
+            raise PackError([f"(file): nested more than {MAX_PACK_DEPTH} levels deep"]) from None
         raise PackError([f"(file): invalid YAML{where}: {problem}"]) from None
 
 
@@ -210,9 +274,9 @@ def _cast_errors(
 def load_pack(path: str | Path, *, known_slugs: Iterable[str] = ()) -> Pack:
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = read_pack_bytes(p)
     except OSError as e:
-        raise PackError([f"(file): cannot read {p}: {e.strerror}"]) from None
+        raise PackError([f"(file): cannot read {p}: {e.strerror or e}"]) from None
     return validate(parse_text(raw, name=p.name), known_slugs=known_slugs)
 
 

@@ -7,6 +7,7 @@ writes as single transactions, refreshing the affected index afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import hashlib
@@ -17,7 +18,7 @@ import marshal
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,18 +26,28 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lore import feed
+from lore.errors import CanonPackError, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
-from lore.errors import PackError
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
-from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, validate
+from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
 from lore.render import Appearance, EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
-from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, guild_scope
+from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, guild_scope
 
 log = logging.getLogger(__name__)
 
 CANON_AUTHOR = "canon pack"
+
+
+#: Bounds of what the write methods accept (the Discord commands declare the same; a payload that
+#: gets past Discord's own checks gets the same sentence as any other bad input).
+MAX_FACT_TEXT = 1000
+MAX_ALIAS = 100
+MAX_REVISION = 1_000_000
+
+_UNCHECKED = object()
 
 
 @lru_cache(maxsize=8192)
@@ -240,12 +251,24 @@ class LoreService:
         self._channel_settings: dict[int, tuple[int, Setting]] = {}
         self._progress: dict[int, int] = {}
         self.canon_meta: PackMeta = PackMeta(name="canon")
+        self._watcher: asyncio.Task[None] | None = None
+        changes = store.feed
+        changes.subscribe(feed.ENTRY, self._on_entries)
+        changes.subscribe(feed.SERVER_SETTING, self._on_server_settings)
+        changes.subscribe(feed.CHANNEL_SETTING, self._on_channel_settings)
+        changes.subscribe(feed.PROGRESS, self._on_progress)
+        changes.subscribe(feed.META, self._on_meta)
+        changes.on_reset(self._load_state)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
     async def open(cls, path: str | Path, *, canon_pack: Path | None = CANON_PACK_PATH) -> LoreService:
         """Open (creating and migrating as needed) the database at ``path``; fill or upgrade the
-        canon from ``canon_pack`` when it is newer than the one stored."""
+        canon from ``canon_pack`` when it is newer than the one stored.
+
+        Raises :class:`~lore.faults.LoreFault` (one sentence) for a database that cannot be used,
+        a new database without its canon pack, or a damaged canon pack.
+        """
         store = await Store.open(path)
         svc = cls(store)
         try:
@@ -258,6 +281,7 @@ class LoreService:
         return svc
 
     async def close(self) -> None:
+        await self.stop_watching()
         await self.store.close()
 
     async def __aenter__(self) -> LoreService:
@@ -266,7 +290,30 @@ class LoreService:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    # -- coherence with other processes ------------------------------------------------------
+    def start_watching(self, interval: float = 0.2) -> None:
+        """Apply other processes' writes in the background (every ``interval`` seconds)."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self.store.feed.run(interval), name="lorebot-change-feed")
+
+    async def stop_watching(self) -> None:
+        task, self._watcher = self._watcher, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def refresh(self, max_age: float = feed.POLL_SECONDS) -> None:
+        """Apply writes other processes committed, unless the feed was read in the last
+        ``max_age`` seconds: call before serving anything that depends on stored state."""
+        await self.store.feed.poll(max_age)
+
     async def _load(self) -> None:
+        head = await self.store.feed.head()  # read first: whatever commits meanwhile is applied again
+        await self._load_state()
+        await self.store.feed.start_at(head)
+
+    async def _load_state(self) -> None:
         # Building the indexes allocates millions of small objects, none of them garbage: the
         # cyclic collector would rescan the growing heap over and over (2 s of 5 at 100,000 entries).
         collecting = gc.isenabled()
@@ -282,11 +329,49 @@ class LoreService:
             if collecting:
                 gc.enable()
         self._layered.clear()
+        await self._load_canon_meta()
+        g, c, p = await self.store.load_settings()
+        self._guild_settings, self._channel_settings, self._progress = g, c, p
+
+    async def _load_canon_meta(self) -> None:
         meta = await self.store.get_meta("canon_meta")
         if meta:
             self.canon_meta = PackMeta.model_validate_json(meta)
-        g, c, p = await self.store.load_settings()
-        self._guild_settings, self._channel_settings, self._progress = g, c, p
+
+    async def _on_entries(self, rows: list[feed.ChangeRow]) -> None:
+        for scope in dict.fromkeys(row.scope for row in rows):
+            await self._reload(scope)
+
+    async def _on_server_settings(self, rows: list[feed.ChangeRow]) -> None:
+        ids = {int(row.key) for row in rows}
+        fresh = await self.store.guild_settings(ids)
+        for gid in ids:
+            if gid in fresh:
+                self._guild_settings[gid] = fresh[gid]
+            else:
+                self._guild_settings.pop(gid, None)
+
+    async def _on_channel_settings(self, rows: list[feed.ChangeRow]) -> None:
+        ids = {int(row.key) for row in rows}
+        fresh = await self.store.channel_settings(ids)
+        for cid in ids:
+            if cid in fresh:
+                self._channel_settings[cid] = fresh[cid]
+            else:
+                self._channel_settings.pop(cid, None)
+
+    async def _on_progress(self, rows: list[feed.ChangeRow]) -> None:
+        ids = {int(row.key) for row in rows}
+        fresh = await self.store.progress_of(ids)
+        for uid in ids:
+            if uid in fresh:
+                self._progress[uid] = fresh[uid]
+            else:
+                self._progress.pop(uid, None)
+
+    async def _on_meta(self, rows: list[feed.ChangeRow]) -> None:
+        if any(row.key == "canon_meta" for row in rows):
+            await self._load_canon_meta()
 
     def _snapshot_path(self) -> Path | None:
         """Where the canon's index snapshot lives: next to the database file (none in memory)."""
@@ -298,25 +383,43 @@ class LoreService:
         """Apply the canon pack at ``path`` if it is newer than the stored canon (or ``force``).
 
         Guild scopes are never touched: their overrides keep shadowing the canon entries they copy.
+        A missing pack is a fault only while the database holds no canon; a damaged one always is.
         """
+        path = Path(path)
         try:
-            raw = Path(path).read_bytes()
+            raw = read_pack_bytes(path)
         except FileNotFoundError:
+            if await self.store.get_meta("canon_version") is None:
+                raise CanonPackError(
+                    f"the canon pack {path} is missing and the database holds no canon yet, so there "
+                    "would be no lore to serve; reinstall lorebot (or restore the file) and start again"
+                ) from None
             log.warning("canon pack %s not found; the canon stays as stored", path)
             return None
+        except OSError as e:
+            raise CanonPackError(f"the canon pack {path} cannot be read: {e.strerror or e}") from None
+        except PackError as e:
+            raise CanonPackError(f"the canon pack {path} cannot be used: {_first_errors(e)}") from None
         digest = hashlib.sha256(raw).hexdigest()
         if not force and await self.store.get_meta("canon_sha256") == digest:
             return None
-        pack = validate(parse_text(raw, name=Path(path).name))
-        stored = await self.store.get_meta("canon_version")
-        if not force and stored is not None and int(stored) >= pack.pack.version:
-            await self.store.set_meta("canon_sha256", digest)
-            return None
-        report = await self._import(CANON, pack, author=CANON_AUTHOR, replace=True)
-        await self.store.set_meta("canon_version", str(pack.pack.version))
-        await self.store.set_meta("canon_sha256", digest)
-        await self.store.set_meta("canon_meta", pack.pack.model_dump_json())
-        self.canon_meta = pack.pack
+        try:
+            pack = validate(parse_text(raw, name=path.name))
+        except PackError as e:
+            raise CanonPackError(f"the canon pack {path} is damaged: {_first_errors(e)}") from None
+        changes = _prepare(pack, "canon pack")  # before taking the writer (another process may wait on it)
+        async with self.store.write() as tx:
+            if not force:  # looked at again inside the write: another process may have applied it
+                if await self.store.get_meta("canon_sha256", tx) == digest:
+                    return None
+                stored = await self.store.get_meta("canon_version", tx)
+                if stored is not None and int(stored) >= pack.pack.version:
+                    await self.store.put_meta(tx, "canon_sha256", digest)
+                    return None
+            report = await self._import_in(tx, CANON, changes, author=CANON_AUTHOR, replace=True)
+            await self.store.put_meta(tx, "canon_version", str(pack.pack.version))
+            await self.store.put_meta(tx, "canon_sha256", digest)
+            await self.store.put_meta(tx, "canon_meta", pack.pack.model_dump_json())
         log.info("canon pack %s v%d applied: %s", pack.pack.name, pack.pack.version, report.summary())
         return report
 
@@ -556,38 +659,37 @@ class LoreService:
         episode: int | None = None,
         mode: Mode | None = None,
     ) -> Setting:
-        """Set the server's (or one channel's) episode and/or mode, keeping the other part."""
-        if episode is not None and not 0 <= episode <= MAX_EPISODE:
-            raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}.")
-        if channel_id is None:
-            old = self._guild_settings.get(guild_id, Setting())
-            new = Setting(episode if episode is not None else old.episode, mode or old.mode)
-            await self.store.save_guild_setting(guild_id, new)
-            self._guild_settings[guild_id] = new
-        else:
-            old = self._channel_settings.get(channel_id, (guild_id, Setting()))[1]
-            new = Setting(episode if episode is not None else old.episode, mode or old.mode)
-            await self.store.save_channel_setting(guild_id, channel_id, new)
-            self._channel_settings[channel_id] = (guild_id, new)
+        """Set the server's (or one channel's) episode and/or mode, keeping the other part (as
+        stored when the write runs: another process's change to it is kept)."""
+        if episode is not None:
+            _check_episode(episode)
+        async with self.store.write() as tx:
+            if channel_id is None:
+                old = (await self.store.guild_settings([guild_id], tx)).get(guild_id, Setting())
+                new = Setting(episode if episode is not None else old.episode, mode or old.mode)
+                await self.store.put_guild_setting(tx, guild_id, new)
+            else:
+                found = (await self.store.channel_settings([channel_id], tx)).get(channel_id)
+                old = found[1] if found is not None else Setting()
+                new = Setting(episode if episode is not None else old.episode, mode or old.mode)
+                await self.store.put_channel_setting(tx, guild_id, channel_id, new)
         return new
 
     async def reset_channel(self, guild_id: int, channel_id: int) -> bool:
-        existed = channel_id in self._channel_settings
-        await self.store.save_channel_setting(guild_id, channel_id, None)
-        self._channel_settings.pop(channel_id, None)
+        async with self.store.write() as tx:
+            existed = bool(await self.store.channel_settings([channel_id], tx))
+            if existed:
+                await self.store.put_channel_setting(tx, guild_id, channel_id, None)
         return existed
 
     def progress(self, user_id: int) -> int | None:
         return self._progress.get(user_id)
 
     async def set_progress(self, user_id: int, episode: int | None) -> None:
-        if episode is not None and not 0 <= episode <= MAX_EPISODE:
-            raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}.")
-        await self.store.save_progress(user_id, episode)
-        if episode is None:
-            self._progress.pop(user_id, None)
-        else:
-            self._progress[user_id] = episode
+        if episode is not None:
+            _check_episode(episode)
+        async with self.store.write() as tx:
+            await self.store.put_progress(tx, user_id, episode)
 
     # -- writes ------------------------------------------------------------------------------
     @staticmethod
@@ -598,46 +700,67 @@ class LoreService:
         ix = self.index_for(guild_id)
         return {s for index, exclude in ix.layers for s in index.slugs if s not in exclude}
 
-    async def _commit(self, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()) -> None:
-        purge = list(purge)
-        await self.store.write(scope, changes, author, purge=purge)
-        await self._reload(scope)
-
     async def _reload(self, scope: str) -> None:
-        self._scopes[scope] = _Scope(await self.store.load_scope(scope, raw_docs=True))
+        rows = await self.store.load_scope(scope, raw_docs=True)
         if scope == CANON:
+            self._scopes[scope] = _Scope(rows, snapshot=self._snapshot_path())
             self._layered.clear()
         else:
+            self._scopes[scope] = _Scope(rows)
             self._layered.pop(int(scope.split(":", 1)[1]), None)
 
-    async def _import(self, scope: str, pack: Pack, author: str, replace: bool = False) -> ImportReport:
-        current = self._scope(scope).docs
+    async def _current(self, tx: Tx, guild_id: int | None, slug: str) -> Entry | None:
+        """The entry a guild sees under ``slug`` as stored now (read inside the write)."""
+        exists, doc = await self.store.read_entry(tx, self.scope_of(guild_id), slug)
+        if not exists and guild_id is not None:
+            exists, doc = await self.store.read_entry(tx, CANON, slug)
+        return _parse(doc) if exists and doc is not None else None
+
+    async def _import_in(
+        self, tx: Tx, scope: str, pack: Pack | list[Change], author: str, replace: bool = False
+    ) -> ImportReport:
+        """Write a pack's entries (or their prepared changes) into ``scope`` within ``tx``,
+        compared with the rows stored now."""
+        action = "import" if scope != CANON else "canon pack"
+        prepared = _prepare(pack, action) if isinstance(pack, Pack) else pack
+        current = await self.store.read_docs(tx, scope)
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
         changes: list[Change] = []
-        for entry in pack.entries:
-            doc = current.get(entry.slug)
-            if doc is not None and _parse(doc) == entry:
-                unchanged.append(entry.slug)
+        for change in prepared:
+            slug = change.slug
+            doc = current.get(slug)
+            if doc is not None and (doc == change.doc or _parse(doc) == change.entry):
+                unchanged.append(slug)
                 continue
-            (updated if entry.slug in current else created).append(entry.slug)
-            changes.append(Change(entry.slug, entry, "import" if scope != CANON else "canon pack"))
+            (updated if slug in current else created).append(slug)
+            changes.append(change)
         purge: list[str] = []
         if replace:
-            keep = {e.slug for e in pack.entries}
+            keep = {c.slug for c in prepared}
             purge = [slug for slug in current if slug not in keep]
         if changes or purge:
-            await self._commit(scope, changes, author, purge)
+            await self.store.put_entries(tx, scope, changes, author, purge)
         return ImportReport(created, updated, unchanged)
+
+    async def _import(self, scope: str, pack: Pack | list[Change], author: str, replace: bool = False) -> ImportReport:
+        async with self.store.write() as tx:
+            return await self._import_in(tx, scope, pack, author, replace)
 
     async def import_pack(
         self, data: str | bytes, *, guild_id: int | None, author: str, filename: str = "pack.yaml"
     ) -> ImportReport:
-        """Validate and import a pack into a guild's scope (or the canon): all or nothing."""
+        """Validate and import a pack into a guild's scope (or the canon): all or nothing.
+
+        Parsing, validation and the rows to write are made before the write (in a worker thread,
+        so the event loop keeps serving); the write itself is one transaction of a few statements.
+        """
         known = self._known_slugs(guild_id) if guild_id is not None else set()
-        pack = validate(parse_text(data, name=filename), known_slugs=known)
-        return await self._import(self.scope_of(guild_id), pack, author)
+        scope = self.scope_of(guild_id)
+        action = "import" if guild_id is not None else "canon pack"
+        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action)
+        return await self._import(scope, changes, author)
 
     def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
         scope = self._scope(self.scope_of(guild_id))
@@ -670,17 +793,26 @@ class LoreService:
                 raise LoreError(f"The relation target {rel.target!r} does not exist.")
         return entry
 
-    async def save_entry(self, guild_id: int | None, data: dict[str, Any], author: str, action: str) -> int:
-        """Create or replace an entry in a guild's scope (copy-on-write over the canon)."""
-        entry = self._build(data, guild_id)
-        revs = await self._write_one(guild_id, Change(entry.slug, entry, action), author)
-        return revs
-
-    async def _write_one(self, guild_id: int | None, change: Change, author: str) -> int:
-        scope = self.scope_of(guild_id)
-        await self._commit(scope, [change], author)
-        hist = await self.store.history(scope, change.slug)
-        return hist[-1].number
+    async def save_entry(
+        self,
+        guild_id: int | None,
+        data: dict[str, Any],
+        author: str,
+        action: str,
+        *,
+        expect: Entry | object | None = _UNCHECKED,
+    ) -> int:
+        """Create or replace an entry in a guild's scope (copy-on-write over the canon); returns
+        the new revision number. With ``expect``, the entry as stored when the write runs must
+        be that one (None: must not exist yet), else :class:`StaleEntry` and nothing is saved."""
+        async with self.store.write() as tx:
+            entry = self._build(data, guild_id)
+            if expect is not _UNCHECKED and await self._current(tx, guild_id, entry.slug) != expect:
+                raise StaleEntry("That entry changed meanwhile; nothing was saved.")
+            revs = await self.store.put_entries(
+                tx, self.scope_of(guild_id), [Change(entry.slug, entry, action)], author
+            )
+        return revs[entry.slug]
 
     def _require(self, slug: str, guild_id: int | None) -> Entry:
         entry = self.get(slug, guild_id)
@@ -688,29 +820,60 @@ class LoreService:
             raise LoreError("No such entry.")
         return entry
 
+    async def _amend(
+        self, guild_id: int, slug: str, author: str, action: str, amend: Callable[[Entry], dict[str, Any]]
+    ) -> int:
+        """Read the entry as stored, apply ``amend`` to it and save it: one write, so two amends
+        of one entry at the same moment both land."""
+        scope = self.scope_of(guild_id)
+        async with self.store.write() as tx:
+            entry = await self._current(tx, guild_id, slug)
+            if entry is None:
+                raise LoreError("That entry no longer exists in this server's lore; nothing was changed.")
+            new = self._build(amend(entry), guild_id)
+            revs = await self.store.put_entries(tx, scope, [Change(slug, new, action)], author)
+        return revs[slug]
+
     async def add_fact(
         self, guild_id: int, slug: str, text: str, episode: int, author: str, source: str | None = None
     ) -> int:
-        entry = self._require(slug, guild_id)
-        fact = Fact(text=text, episode=max(episode, entry.introduced), source=source or f"server {guild_id}")
-        data = entry.model_dump()
-        data["facts"] = [*data["facts"], fact.model_dump()]
-        return await self.save_entry(guild_id, data, author, "add fact")
+        text = text.strip()
+        if not 1 <= len(text) <= MAX_FACT_TEXT:
+            raise LoreError(f"A fact must be 1 to {MAX_FACT_TEXT} characters long; nothing was changed.")
+        _check_episode(episode)
+
+        def amend(entry: Entry) -> dict[str, Any]:
+            fact = Fact(text=text, episode=max(episode, entry.introduced), source=source or f"server {guild_id}")
+            data = entry.model_dump()
+            data["facts"] = [*data["facts"], fact.model_dump()]
+            return data
+
+        return await self._amend(guild_id, slug, author, "add fact", amend)
 
     async def add_alias(self, guild_id: int, slug: str, alias: str, author: str, episode: int = 0) -> int:
-        entry = self._require(slug, guild_id)
-        new = Alias(name=alias, episode=max(episode, entry.introduced))
-        if any(a.name.casefold() == new.name.casefold() for a in entry.aliases) or (
-            entry.name.casefold() == new.name.casefold()
-        ):
-            raise LoreError("That entry already has this name.")
-        data = entry.model_dump()
-        data["aliases"] = [*data["aliases"], new.model_dump()]
-        return await self.save_entry(guild_id, data, author, "add alias")
+        alias = alias.strip()
+        if not 1 <= len(alias) <= MAX_ALIAS:
+            raise LoreError(f"A name must be 1 to {MAX_ALIAS} characters long; nothing was changed.")
+        _check_episode(episode)
+
+        def amend(entry: Entry) -> dict[str, Any]:
+            new = Alias(name=alias, episode=max(episode, entry.introduced))
+            if any(a.name.casefold() == new.name.casefold() for a in entry.aliases) or (
+                entry.name.casefold() == new.name.casefold()
+            ):
+                raise LoreError("That entry already has this name.")
+            data = entry.model_dump()
+            data["aliases"] = [*data["aliases"], new.model_dump()]
+            return data
+
+        return await self._amend(guild_id, slug, author, "add alias", amend)
 
     async def remove_entry(self, guild_id: int, slug: str, author: str) -> int:
-        self._require(slug, guild_id)
-        return await self._write_one(guild_id, Change(slug, None, "remove"), author)
+        async with self.store.write() as tx:
+            if await self._current(tx, guild_id, slug) is None:
+                raise LoreError("That entry no longer exists in this server's lore; nothing was changed.")
+            revs = await self.store.put_entries(tx, guild_scope(guild_id), [Change(slug, None, "remove")], author)
+        return revs[slug]
 
     async def history(self, guild_id: int | None, slug: str) -> tuple[str, list[RevisionInfo]]:
         """(scope, revisions) of an entry: the guild's own history, else the canon's."""
@@ -728,35 +891,63 @@ class LoreService:
     async def follow_canon(self, guild_id: int, slug: str, author: str) -> int:
         """Drop the guild's edit or removal of a canon entry: the guild sees the canon's version
         again, and later canon upgrades reach it. The guild keeps its history of the entry."""
-        if slug not in self._scopes[CANON].docs:
-            raise LoreError("That entry is this server's own: there is no canon version to go back to.")
-        if self.follows_canon(guild_id, slug):
-            raise LoreError("This server already follows the canon for that entry; nothing changed.")
+        async with self.store.write() as tx:
+            return await self._follow_canon_in(tx, guild_id, slug, author)
+
+    async def _follow_canon_in(self, tx: Tx, guild_id: int, slug: str, author: str) -> int:
         scope = guild_scope(guild_id)
-        number = await self.store.drop(scope, slug, author, FOLLOW_CANON)
-        await self._reload(scope)
-        return number
+        if not (await self.store.read_entry(tx, CANON, slug))[0]:
+            raise LoreError("That entry is this server's own: there is no canon version to go back to.")
+        if not (await self.store.read_entry(tx, scope, slug))[0]:
+            raise LoreError("This server already follows the canon for that entry; nothing changed.")
+        return await self.store.drop_entry(tx, scope, slug, author, FOLLOW_CANON)
 
     async def revert(self, guild_id: int | None, slug: str, number: int, author: str) -> int:
         """Restore revision ``number`` of the guild's entry; 0 (or a revision that went back to the
         canon) makes the guild follow the canon again."""
+        if not 0 <= number <= MAX_REVISION:
+            raise LoreError(f"A revision number is between 0 and {MAX_REVISION:,}; nothing changed.")
         scope = self.scope_of(guild_id)
-        if guild_id is not None and number == 0:
-            return await self.follow_canon(guild_id, slug, author)
-        exists, doc = await self.store.revision_doc(scope, slug, number)
-        if not exists:
-            hint = " (revision 0 is the canon's version)" if slug in self._scopes[CANON].docs else ""
-            raise LoreError(f"This server has no revision {number} of that entry{hint}; nothing changed.")
-        if doc is None and guild_id is not None:
-            action = next((r.action for r in await self.store.history(scope, slug) if r.number == number), "")
-            if action == FOLLOW_CANON:
-                return await self.follow_canon(guild_id, slug, author)
-        entry = _parse(doc) if doc is not None else None
-        return await self._write_one(guild_id, Change(slug, entry, f"revert to {number}"), author)
+        async with self.store.write() as tx:
+            if guild_id is not None and number == 0:
+                return await self._follow_canon_in(tx, guild_id, slug, author)
+            exists, doc = await self.store.revision_doc(scope, slug, number, tx)
+            if not exists:
+                canon = (await self.store.read_entry(tx, CANON, slug))[0]
+                hint = " (revision 0 is the canon's version)" if canon else ""
+                raise LoreError(f"This server has no revision {number} of that entry{hint}; nothing changed.")
+            if doc is None and guild_id is not None:
+                history = await self.store.history(scope, slug, tx)
+                action = next((r.action for r in history if r.number == number), "")
+                if action == FOLLOW_CANON:
+                    return await self._follow_canon_in(tx, guild_id, slug, author)
+            entry = _parse(doc) if doc is not None else None
+            revs = await self.store.put_entries(tx, scope, [Change(slug, entry, f"revert to {number}")], author)
+        return revs[slug]
+
+
+def _check_episode(episode: int) -> None:
+    if not 0 <= episode <= MAX_EPISODE:
+        raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}; nothing was changed.")
+
+
+def _prepare(pack: Pack, action: str) -> list[Change]:
+    return [Change(entry.slug, entry, action) for entry in pack.entries]
+
+
+def _parse_and_prepare(data: str | bytes, filename: str, known: set[str], action: str) -> list[Change]:
+    return _prepare(validate(parse_text(data, name=filename), known_slugs=known), action)
+
+
+def _first_errors(error: PackError, n: int = 3) -> str:
+    head = "; ".join(error.errors[:n])
+    more = len(error.errors) - n
+    return head + (f" (and {more} more)" if more > 0 else "")
 
 
 __all__ = [
     "Answer",
+    "CanonPackError",
     "LoreError",
     "LoreService",
     "PackError",
@@ -764,4 +955,5 @@ __all__ = [
     "RosterLine",
     "SearchHit",
     "SearchResults",
+    "StaleEntry",
 ]

@@ -135,6 +135,9 @@ def test_a_slug_too_long_for_discord_is_rejected():
 async def test_a_stored_entry_with_a_long_slug_still_loads(mini):
     # written before the 100-character limit: it must keep working (new writes are held to the limit)
     long = "x" * 150
-    await mini.store.write("guild:3", [Change(long, Entry(slug=long, kind="concept", name="Longthing"), "add")], "t")
+    async with mini.store.write() as tx:
+        await mini.store.put_entries(
+            tx, "guild:3", [Change(long, Entry(slug=long, kind="concept", name="Longthing"), "add")], "t"
+        )
     await mini._reload("guild:3")
     assert mini.get(long, 3).name == "Longthing" and mini.export(3)

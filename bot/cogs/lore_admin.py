@@ -16,10 +16,11 @@ from discord.ext import commands
 from bot import limits
 from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
-from bot.replies import lore_of, policy_for, send
+from bot.replies import defer, lore_of, policy_for, send
 from bot.views import AdminForm, Confirm
-from lore.errors import LoreError, PackError
+from lore.errors import LoreError, PackError, StaleEntry
 from lore.model import MAX_EPISODE, Alias, Entry, Kind
+from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION
 from lore.spoilers import Mode, Policy
 from lore.store import FOLLOW_CANON
 
@@ -29,6 +30,7 @@ EVERYTHING = Policy(MAX_EPISODE, Mode.SHOW)
 MAX_IMPORT_BYTES = 1024 * 1024
 #: Kinds a server can add through the form (episodes and the series need fields the form does not ask for).
 KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in Kind if k not in (Kind.SERIES, Kind.EPISODE)]
+EXISTS = "An entry with that name already exists: use `/lore-admin edit`."
 _ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,2}))?\s*$")
 
 
@@ -186,16 +188,12 @@ class EntryModal(AdminForm):
         if self.base is None:
             slug = slugify(self.name)
             if lore.get(slug, guild_id_of(interaction)) is not None:
-                raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
+                raise LoreError(EXISTS)
             data: dict[str, Any] = {"slug": slug, "kind": self.kind.value, "name": self.name}
             action = "add"
         else:
-            current = lore.get(self.base.slug, guild_id_of(interaction))
-            if current != self.base:  # edited, removed or reverted while the form was open
-                raise LoreError(
-                    f"**{self.name}** changed while this form was open, so nothing was saved. "
-                    "Run `/lore-admin edit` again to start from the current version."
-                )
+            if lore.get(self.base.slug, guild_id_of(interaction)) != self.base:
+                raise LoreError(self._stale())  # edited, removed or reverted while the form was open
             data = self.base.model_dump()
             action = "edit"
             for group in ("facts", "attributes", "relations"):
@@ -205,7 +203,13 @@ class EntryModal(AdminForm):
         if self.base is not None and data == self.base.model_dump():
             await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
             return
-        revision = await lore.save_entry(guild_id_of(interaction), data, author_of(interaction), action)
+        await defer(interaction)
+        try:  # checked again inside the write: another admin or process may have saved meanwhile
+            revision = await lore.save_entry(
+                guild_id_of(interaction), data, author_of(interaction), action, expect=self.base
+            )
+        except StaleEntry:
+            raise LoreError(EXISTS if self.base is None else self._stale()) from None
         verb = "Added" if self.base is None else "Updated"
         text = (
             f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
@@ -214,6 +218,12 @@ class EntryModal(AdminForm):
             kept = "1 alias" if len(self.kept) == 1 else f"{len(self.kept)} aliases"
             text += f" Kept unchanged: {kept} revealed beyond this channel's spoiler setting."
         await send(interaction, text, ephemeral=True)
+
+    def _stale(self) -> str:
+        return (
+            f"**{self.name}** changed while this form was open, so nothing was saved. "
+            "Run `/lore-admin edit` again to start from the current version."
+        )
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -237,7 +247,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         name = name.strip()
         if lore_of(interaction).lore.get(slugify(name), guild_id_of(interaction)) is not None:
-            raise LoreError("An entry with that name already exists: use `/lore-admin edit`.")
+            raise LoreError(EXISTS)
         await interaction.response.send_modal(EntryModal(interaction, kind=Kind(kind.value), name=name, base=None))
 
     @app_commands.command(name="edit", description="Edit an entry for this server (opens a prefilled form)")
@@ -253,10 +263,11 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         self,
         interaction: discord.Interaction,
         name: str,
-        text: app_commands.Range[str, 1, 1000],
+        text: app_commands.Range[str, 1, MAX_FACT_TEXT],
         episode: app_commands.Range[int, 0, MAX_EPISODE],
     ) -> None:
         entry = resolve_target(interaction, name)
+        await defer(interaction)
         lore = lore_of(interaction).lore
         revision = await lore.add_fact(
             guild_id_of(interaction), entry.slug, text.strip(), episode, author_of(interaction)
@@ -269,8 +280,11 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
 
     @app_commands.command(name="alias", description="Add another name for an entry")
     @app_commands.describe(name="The entry", alias="The other name")
-    async def alias(self, interaction: discord.Interaction, name: str, alias: app_commands.Range[str, 1, 100]) -> None:
+    async def alias(
+        self, interaction: discord.Interaction, name: str, alias: app_commands.Range[str, 1, MAX_ALIAS]
+    ) -> None:
         entry = resolve_target(interaction, name)
+        await defer(interaction)
         lore = lore_of(interaction).lore
         revision = await lore.add_alias(guild_id_of(interaction), entry.slug, alias.strip(), author_of(interaction))
         await send(
@@ -294,11 +308,12 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         if not confirm.value:
             await confirm.interaction.response.edit_message(content="Nothing was removed.", view=None)
             return
+        await defer(confirm.interaction)
         lore = lore_of(interaction).lore
         canon = lore.get(entry.slug) is not None
         revision = await lore.remove_entry(guild_id_of(interaction), entry.slug, author_of(interaction))
         back = 0 if canon else revision - 1
-        await confirm.interaction.response.edit_message(
+        await confirm.interaction.edit_original_response(
             content=f"Removed **{entry.name}** (revision {revision}). To bring it back: "
             f"`/lore-admin revert name:{entry.slug} revision:{back}`" + (" (the canon's version)." if canon else "."),
             view=None,
@@ -340,8 +355,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         name="The entry", revision="The revision number (see /lore-admin history); 0 = the canon's version"
     )
     async def revert(
-        self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 0, 1_000_000]
+        self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 0, MAX_REVISION]
     ) -> None:
+        await defer(interaction)
         lore = lore_of(interaction).lore
         slug, shown = await resolve_history(interaction, name, exact=True)
         new = await lore.revert(guild_id_of(interaction), slug, revision, author_of(interaction))

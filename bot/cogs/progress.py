@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.replies import lore_of, send
+from bot.replies import defer, lore_of, send
 from lore.model import MAX_EPISODE
 
 
@@ -18,6 +18,7 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
     @app_commands.command(name="set", description="Set how far you have watched (used by private replies)")
     @app_commands.describe(episode=f"The last episode you have watched, 0 to {MAX_EPISODE}")
     async def set_(self, interaction: discord.Interaction, episode: app_commands.Range[int, 0, MAX_EPISODE]) -> None:
+        await defer(interaction)
         await lore_of(interaction).lore.set_progress(interaction.user.id, episode)
         await send(
             interaction,
@@ -37,6 +38,7 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
 
     @app_commands.command(name="clear", description="Forget your progress")
     async def clear(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
         lore = lore_of(interaction).lore
         had = lore.progress(interaction.user.id) is not None
         await lore.set_progress(interaction.user.id, None)

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_group_check, guild_id_of
-from bot.replies import lore_of, policy_for, send
+from bot.replies import defer, lore_of, policy_for, send
 from lore.model import MAX_EPISODE
 from lore.spoilers import DEFAULT_POLICY, Mode, Setting
 
@@ -88,6 +88,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         number: app_commands.Range[int, 0, MAX_EPISODE],
         channel: OverrideChannel | None = None,
     ) -> None:
+        await defer(interaction)
         lore = lore_of(interaction).lore
         await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, episode=number)
         where = channel.mention if channel else "this server"
@@ -102,6 +103,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         mode: app_commands.Choice[str],
         channel: OverrideChannel | None = None,
     ) -> None:
+        await defer(interaction)
         lore = lore_of(interaction).lore
         new = Mode(mode.value)
         await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, mode=new)
@@ -111,6 +113,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     @app_commands.command(name="reset", description="Remove a channel's override (it follows the server again)")
     @app_commands.describe(channel="The channel to reset")
     async def reset(self, interaction: discord.Interaction, channel: OverrideChannel) -> None:
+        await defer(interaction)
         lore = lore_of(interaction).lore
         existed = await lore.reset_channel(guild_id_of(interaction), channel.id)
         text = (

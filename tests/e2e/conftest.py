@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,10 +41,32 @@ def make_bot(db: Path, pack: Path = MINI_PACK, **kwargs: object) -> LoreBot:
     return LoreBot(db_path=db, canon_pack=pack, auto_sync=True, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def world(tmp_path):
+class CrowdFake(FakeDiscord):
+    """The fake for many interactions in flight at once: an interaction is done when its answer is
+    complete (the callback, and the message a deferral promised), without the per-task settling
+    that makes fifty concurrent interactions cost the fake itself seconds."""
+
+    async def _settle(self, rec: Any, timeout: float, settle: float, followups: int) -> None:
+        deadline = time.monotonic() + timeout
+        try:
+            await asyncio.wait_for(rec.attempted.wait(), timeout)
+        except TimeoutError:
+            rec.timed_out = True
+            return
+        while time.monotonic() < deadline:
+            original = self.messages.get(rec.original_id) if rec.original_id is not None else None
+            unfilled = rec.callback_type == 5 and (original is None or original.loading)
+            unedited = rec.callback_type == 6 and not rec.edits
+            if not rec.inflight and not unfilled and not unedited and len(rec.followup_ids) >= followups:
+                return
+            await asyncio.sleep(0.005)
+        rec.timed_out = True
+
+
+@contextlib.asynccontextmanager
+async def open_world(tmp_path: Path, fake_cls: type[FakeDiscord] = FakeDiscord) -> AsyncIterator[World]:
     db = tmp_path / "e2e.sqlite3"
-    async with FakeDiscord() as fake:
+    async with fake_cls() as fake:
         guild = fake.add_guild("Rouge Fans", channels=["general", "finale", "slow"])
         other = fake.add_guild("Other Server", channels=["general"])
         w = World(
@@ -55,3 +82,16 @@ async def world(tmp_path):
         )
         async with fake.running(w.bot):
             yield w
+
+
+@pytest.fixture
+async def world(tmp_path):
+    async with open_world(tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
+async def crowd(tmp_path):
+    """The same world, for tests with many interactions in flight (see :class:`CrowdFake`)."""
+    async with open_world(tmp_path, CrowdFake) as w:
+        yield w
