@@ -52,7 +52,7 @@ CLOSE_WORD = 90.0
 WORD_POSTINGS = 300
 SHOW_ALL = 10**6  # episode bound used for ``show``
 #: What a :meth:`NameIndex.state` snapshot holds; bumped whenever that changes.
-INDEX_FORMAT = 3  # bump when what a snapshot stores changes meaning
+INDEX_FORMAT = 4  # bump when what a snapshot stores changes meaning
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,9 @@ class NameIndex:
         self._by_name = array("i", sorted(range(len(folded)), key=folded.__getitem__))
         del folded
         self._visible_cache: dict[tuple[int, frozenset[Kind] | None], tuple[list[str], list[int]]] = {}
-        self._last_pool: tuple[str, dict[int, float]] | None = None
+        self._last_pool: tuple[tuple[str, int], dict[int, float]] | None = None
+        self._bucket_cache: dict[tuple[int, str, int], tuple[list[str], array[int]] | None] = {}
+        self._visible_postings: dict[tuple[int, int], int] = {}
         self._vocab_built = False
         if len(self.keys) > BRUTE_FORCE_LIMIT:
             self._build_vocabulary()
@@ -341,6 +343,7 @@ class NameIndex:
             state["vocabulary"] = (
                 self._words,
                 self._word_start.tobytes(),
+                self._word_episode.tobytes(),
                 buckets(self._by_first),
                 buckets(self._by_inner),
             )
@@ -368,10 +371,13 @@ class NameIndex:
         self._by_name = arr("i", state["by_name"])
         self._visible_cache = {}
         self._last_pool = None
+        self._bucket_cache = {}
+        self._visible_postings = {}
         self._vocab_built = "vocabulary" in state
         if self._vocab_built:
-            words, word_start, by_first, by_inner = state["vocabulary"]
+            words, word_start, word_episode, by_first, by_inner = state["vocabulary"]
             self._words, self._word_start = words, arr("i", word_start)
+            self._word_episode = arr("i", word_episode)
 
             def buckets(raw: dict[str, tuple[list[str], bytes]]) -> dict[str, tuple[list[str], array[int]]]:
                 return {c: (ws, arr("i", ids)) for c, (ws, ids) in raw.items()}
@@ -434,10 +440,19 @@ class NameIndex:
             hi += 1
         return range(lo, hi)
 
-    def prefix_keys(self, q: str, limit: int) -> list[int]:
-        """Keys with a word starting with ``q`` (at most ``limit`` raw hits, in sorted order)."""
-        r = self._prefix_range(q, limit)
-        return self._prefix_key[r.start : r.stop].tolist()
+    def prefix_keys(self, q: str, limit: int, bound: int = SHOW_ALL) -> list[int]:
+        """The first ``limit`` keys visible at ``bound`` with a word starting with ``q``, in sorted
+        order. Keys beyond ``bound`` are skipped, never counted: what later lore exists must not
+        change which visible keys make the cut."""
+        r = self._prefix_range(q, len(self._prefix_text))
+        out: list[int] = []
+        key_episode = self.key_episode
+        for k in self._prefix_key[r.start : r.stop]:
+            if key_episode[k] <= bound:
+                out.append(k)
+                if len(out) >= limit:
+                    break
+        return out
 
     def by_name(self) -> array[int]:
         """Entry ids in browsing order (:func:`browse_key`; ties in entry order)."""
@@ -456,7 +471,11 @@ class NameIndex:
         del firsts
         self._words = words
         self._word_start = array("i", [*starts, len(texts)])
-        del starts
+        # the earliest episode at which some key holding the word is known: a word no visible key
+        # holds is not in the viewer's vocabulary (it must not take a close word's place)
+        suffix_episode = [self.key_episode[k] for k in self._prefix_key]
+        self._word_episode = array("i", [min(suffix_episode[a:b]) for a, b in pairwise(self._word_start)])
+        del starts, suffix_episode
 
         def buckets(ids: Iterable[int], key: Callable[[int], str]) -> dict[str, tuple[list[str], array[int]]]:
             out = {}
@@ -471,8 +490,8 @@ class NameIndex:
         self._by_inner = buckets(inner, lambda v: words[v][1:3])
         self._vocab_built = True
 
-    def _leading_words(self, w: str) -> list[str]:
-        """Known words that ``w`` starts with: "jetblacknoir" (a name typed solid) -> "jet"."""
+    def _leading_words(self, w: str, bound: int) -> list[str]:
+        """Words known at ``bound`` that ``w`` starts with: "jetblacknoir" (typed solid) -> "jet"."""
         out = []
         words = self._words
         for n in range(2, min(len(w), 24)):
@@ -480,9 +499,39 @@ class NameIndex:
             i = bisect.bisect_left(words, head)
             if i == len(words) or not words[i].startswith(head):
                 break
-            if words[i] == head:
+            if words[i] == head and self._word_episode[i] <= bound:
                 out.append(head)
         return out
+
+    def _bucket(self, table: int, c: str, bound: int) -> tuple[list[str], array[int]] | None:
+        """The words of a first-letter (``table`` 0) or inner-letters (1) bucket known at ``bound``."""
+        ck = (table, c, bound)
+        if ck in self._bucket_cache:
+            return self._bucket_cache[ck]
+        bucket = (self._by_first if table == 0 else self._by_inner).get(c)
+        if bucket is not None:
+            words, ids = bucket
+            episode = self._word_episode
+            if any(episode[v] > bound for v in ids):
+                keep = [i for i, v in enumerate(ids) if episode[v] <= bound]
+                bucket = ([words[i] for i in keep], array("i", [ids[i] for i in keep])) if keep else None
+        if len(self._bucket_cache) > 4096:
+            self._bucket_cache.clear()
+        self._bucket_cache[ck] = bucket
+        return bucket
+
+    def _postings_at(self, v: int, bound: int) -> int:
+        """How many keys visible at ``bound`` hold word ``v``."""
+        ck = (v, bound)
+        n = self._visible_postings.get(ck)
+        if n is None:
+            key_episode = self.key_episode
+            lo, hi = self._word_start[v], self._word_start[v + 1]
+            n = sum(1 for k in self._prefix_key[lo:hi] if key_episode[k] <= bound)
+            if len(self._visible_postings) > 65536:
+                self._visible_postings.clear()
+            self._visible_postings[ck] = n
+        return n
 
     def _close_words(
         self, w: str, bucket: tuple[list[str], array[int]] | None, into: dict[int, float], limit: int
@@ -497,58 +546,66 @@ class NameIndex:
             if score > into.get(v, 0.0):
                 into[v] = score
 
-    def _probes(self, q: str) -> list[dict[int, float]]:
-        """For each word of the query, the vocabulary words (ids) close to it, with their similarity."""
+    def _probes(self, q: str, bound: int) -> list[dict[int, float]]:
+        """For each word of the query, the vocabulary words (ids) known at ``bound`` close to it,
+        with their similarity."""
         words = list(dict.fromkeys(q.split()))  # in order: the pool (and ties) must not depend on hashing
         if len(words) == 1:  # perhaps a name typed without its spaces: "jetblacknoir" -> "jet", "blacknoir"
             w = words[0]
-            heads = [h for h in self._leading_words(w) if len(w) - len(h) >= 2]
+            heads = [h for h in self._leading_words(w, bound) if len(w) - len(h) >= 2]
             if heads:
                 words = [w, heads[-1], w[len(heads[-1]) :]]
         out = []
         for w in words:
             close: dict[int, float] = {}
             limit = WORD_MATCHES if len(w) > 4 else 2 * WORD_MATCHES  # short words have many equals
-            self._close_words(w, self._by_first.get(w[0]), close, limit)
+            self._close_words(w, self._bucket(0, w[0], bound), close, limit)
             if len(w) > 2 and max(close.values(), default=0.0) < CLOSE_WORD:
                 # perhaps a slip on the first letter ("xaomi"), or the first two swapped ("anomi")
-                self._close_words(w, self._by_inner.get(w[1:3]), close, limit)
+                self._close_words(w, self._bucket(1, w[1:3], bound), close, limit)
                 if max(close.values(), default=0.0) < CLOSE_WORD:
-                    self._close_words(w, self._by_first.get(w[1]), close, limit)
+                    self._close_words(w, self._bucket(0, w[1], bound), close, limit)
             out.append(close)
         return out
 
-    def _word_pool(self, q: str) -> dict[int, float]:
-        """Key id -> how well the key's words cover the query's words (summed best similarity).
+    def _word_pool(self, q: str, bound: int) -> dict[int, float]:
+        """Key id (of keys visible at ``bound``) -> how well the key's words cover the query's words
+        (summed best similarity).
 
         Candidates come from the close words that few keys share; a common word ("city", a big
-        family's surname) only adds to candidates found otherwise, unless there are none."""
-        if self._last_pool is not None and self._last_pool[0] == q:  # lookup's second pass, same query
+        family's surname) only adds to candidates found otherwise, unless there are none. Words,
+        keys and counts are those visible at ``bound`` only: the pool is the one the same index
+        without the later lore would give."""
+        if self._last_pool is not None and self._last_pool[0] == (q, bound):  # lookup's second pass
             return self._last_pool[1]
         scores: dict[int, float] = {}
         common: list[dict[int, float]] = []
-        prefix_key, word_start = self._prefix_key, self._word_start
-        for close in self._probes(q):
+        prefix_key, word_start, key_episode = self._prefix_key, self._word_start, self.key_episode
+        for close in self._probes(q, bound):
             best: dict[int, float] = {}
             frequent: dict[int, float] = {}
             for v, score in close.items():
                 lo, hi = word_start[v], word_start[v + 1]
-                if hi - lo > WORD_POSTINGS:
+                if hi - lo > WORD_POSTINGS and self._postings_at(v, bound) > WORD_POSTINGS:
                     frequent[v] = score
                     continue
                 for k in prefix_key[lo:hi]:
-                    if score > best.get(k, 0.0):
+                    if score > best.get(k, 0.0) and key_episode[k] <= bound:
                         best[k] = score
             for k, score in best.items():
                 scores[k] = scores.get(k, 0.0) + score
             if frequent:
                 common.append(frequent)
-        if not scores:  # only common words: a slice of each
+        if not scores:  # only common words: a slice of each (of its visible keys)
             for frequent in common:
                 for v, score in frequent.items():
-                    lo = word_start[v]
-                    for k in prefix_key[lo : min(word_start[v + 1], lo + WORD_POSTINGS)]:
-                        scores[k] = max(scores.get(k, 0.0), score)
+                    taken = 0
+                    for k in prefix_key[word_start[v] : word_start[v + 1]]:
+                        if key_episode[k] <= bound:
+                            scores[k] = max(scores.get(k, 0.0), score)
+                            taken += 1
+                            if taken >= WORD_POSTINGS:
+                                break
         else:
             for frequent in common:
                 by_word = {self._words[v]: score for v, score in frequent.items()}
@@ -556,7 +613,7 @@ class NameIndex:
                     bonus = max([by_word.get(x, 0.0) for x in self.keys[k].split()])
                     if bonus:
                         scores[k] += bonus
-        self._last_pool = (q, scores)
+        self._last_pool = ((q, bound), scores)
         return scores
 
     def fuzzy(
@@ -577,7 +634,7 @@ class NameIndex:
                 out = [(k, s) for k, s in out if self.slugs[self.key_entry[k]] not in exclude]
             return out
         # Large index: candidates are the keys whose words are closest to the query's words.
-        matched = self._word_pool(q)
+        matched = self._word_pool(q, bound)
         ranked = sorted(matched.items(), key=lambda kv: -kv[1]) if len(matched) > PRUNED_CANDIDATES else matched.items()
         pool: list[int] = []
         for k, _ in ranked:
@@ -586,7 +643,7 @@ class NameIndex:
                 if len(pool) >= PRUNED_CANDIDATES:
                     break
         in_pool = set(pool)
-        for k in self.prefix_keys(q, 50):
+        for k in self.prefix_keys(q, 50, bound):
             if k not in in_pool and self.key_ok(k, bound, kinds, exclude):
                 pool.append(k)
                 in_pool.add(k)
@@ -771,10 +828,14 @@ class LayeredIndex:
         for li, (index, exclude) in enumerate(self.layers):
             keys, key_entry, key_episode, is_name = index.keys, index.key_entry, index.key_episode, index.key_is_name
             kind_codes, slugs = index.kinds, index.slugs
-            r = index._prefix_range(q, limit * 20)
+            r = index._prefix_range(q, len(index._prefix_text))
+            seen = 0  # the first limit * 20 keys known at the bound (later ones never use up the cap)
             for k in index._prefix_key[r.start : r.stop]:
                 if key_episode[k] > bound:
                     continue
+                seen += 1
+                if seen > limit * 20:
+                    break
                 e = key_entry[k]
                 if kinds_f is not None and _KINDS[kind_codes[e]] not in kinds_f:
                     continue
