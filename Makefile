@@ -38,6 +38,9 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
+bench-pictures: $(STAMP)
+	$(BIN)/python -m bench.pictures
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import noto_cjk_sans_jp_bold
 import noto_cjk_sans_jp_regular
-from PIL import ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 REGULAR = str(noto_cjk_sans_jp_regular.FONT_PATH)
 BOLD = str(noto_cjk_sans_jp_bold.FONT_PATH)
@@ -21,8 +21,38 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(BOLD if bold else REGULAR, size, layout_engine=ImageFont.Layout.BASIC)
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, size: int, bold: bool = False) -> int:
     return int(font(size, bold).getlength(text) + 0.999)
+
+
+@lru_cache(maxsize=4096)
+def _mask(text: str, size: int, bold: bool, anchor: str) -> tuple[Image.Image, int, int]:
+    """``text`` rendered once as an 8-bit coverage mask, with its offset from the anchor point.
+    Names, relation labels and legend entries recur from picture to picture: rasterising a glyph
+    of this large CJK font costs far more than pasting it again."""
+    face = font(size, bold)
+    left, top, right, bottom = face.getbbox(text, anchor=anchor)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, font=face, fill=255, anchor=anchor)
+    return mask, left, top
+
+
+def draw_text(
+    img: Image.Image,
+    xy: tuple[float, float],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    *,
+    bold: bool = False,
+    anchor: str = "la",
+) -> None:
+    """Draw ``text`` at ``xy`` (as ``ImageDraw.text`` with this ``anchor`` would), from the mask cache."""
+    if not text:
+        return
+    mask, left, top = _mask(text, size, bold, anchor)
+    img.paste(fill, (round(xy[0]) + left, round(xy[1]) + top), mask)
 
 
 def fit(text: str, width: int, size: int, bold: bool = False) -> str:

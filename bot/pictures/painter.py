@@ -166,12 +166,17 @@ class Painter:
             return [Picture(f"timeline-ep{span}.png", pages[0])]
         return [Picture(f"timeline-ep{span}-{i}.png", data) for i, data in enumerate(pages, 1)]
 
+    def timeline_key(
+        self, lore: LoreService, policy: Policy, guild_id: int | None, first: int, last: int
+    ) -> tuple[object, ...]:
+        version = lore.scope_version(guild_id)
+        return ("timeline", version, _who(version, guild_id), first, last, policy.episode, policy.mode)
+
     async def timeline(
         self, lore: LoreService, policy: Policy, guild_id: int | None, first: int = 1, last: int | None = None
     ) -> list[Picture]:
         last = last_episode(policy) if last is None else min(last, last_episode(policy))
-        version = lore.scope_version(guild_id)
-        key = ("timeline", version, _who(version, guild_id), first, last, policy.episode, policy.mode)
+        key = self.timeline_key(lore, policy, guild_id, first, last)
         found = self.cache.get(key)
         if isinstance(found, list):
             return found

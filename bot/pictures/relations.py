@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from bot.palette import FACTION_COLOURS, KIND_COLOURS
 from bot.pictures import style
-from bot.pictures.fonts import fit, font, text_width
+from bot.pictures.fonts import draw_text, fit, text_width
 from lore.graph import RelationGraph
 from lore.model import Kind, RelationType
 
@@ -349,19 +349,18 @@ def draw(graph: RelationGraph, caption: str) -> bytes:
     _legend_swatches(d, lay, s)
     # text is anti-aliased by FreeType already: it is drawn at the final size, after scaling down
     img = style.reduce(shapes)
-    d = ImageDraw.Draw(img)
-    d.text((MARGIN, 18), lay.title, font=font(24, True), fill=style.TEXT)
-    d.text((MARGIN, 50), lay.subtitle, font=font(13), fill=style.MUTED)
+    draw_text(img, (MARGIN, 18), lay.title, 24, style.TEXT, bold=True)
+    draw_text(img, (MARGIN, 50), lay.subtitle, 13, style.MUTED)
     for n in lay.nodes.values():
         x0, y0, x1, _ = n.box
         ink = _text_colour(n.colour)
         size = ROOT_SIZE if n.root else NAME_SIZE
-        d.text(((x0 + x1) / 2, y0 + PAD_Y), n.name, font=font(size, True), fill=ink, anchor="ma")
+        draw_text(img, ((x0 + x1) / 2, y0 + PAD_Y), n.name, size, ink, bold=True, anchor="ma")
         if n.subtitle:
             sub_ink = (60, 60, 66) if ink[0] < 128 else (225, 228, 232)
-            d.text(((x0 + x1) / 2, y0 + PAD_Y + size + 7), n.subtitle, font=font(SUB_SIZE), fill=sub_ink, anchor="ma")
-    _legend_text(d, lay)
-    d.text((lay.width - MARGIN, lay.height - 12), caption, font=font(12), fill=style.MUTED, anchor="rd")
+            draw_text(img, ((x0 + x1) / 2, y0 + PAD_Y + size + 7), n.subtitle, SUB_SIZE, sub_ink, anchor="ma")
+    _legend_text(img, lay)
+    draw_text(img, (lay.width - MARGIN, lay.height - 12), caption, 12, style.MUTED, anchor="rd")
     return style.encode(img)
 
 
@@ -404,8 +403,8 @@ def _legend_swatches(d: ImageDraw.ImageDraw, lay: MapLayout, s: int) -> None:
             d.line([(x * s, (y + 10) * s), ((x + 16) * s, (y + 10) * s)], fill=style.rgb(colour), width=3 * s)
 
 
-def _legend_text(d: ImageDraw.ImageDraw, lay: MapLayout) -> None:
+def _legend_text(img: Image.Image, lay: MapLayout) -> None:
     for x, y, label, _, _, heading in _legend_places(lay):
         if heading:
-            d.text((MARGIN, y + 2), heading, font=font(SUB_SIZE, True), fill=style.MUTED)
-        d.text((x + 22, y + 2), label, font=font(SUB_SIZE), fill=style.TEXT)
+            draw_text(img, (MARGIN, y + 2), heading, SUB_SIZE, style.MUTED, bold=True)
+        draw_text(img, (x + 22, y + 2), label, SUB_SIZE, style.TEXT)

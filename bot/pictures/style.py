@@ -35,5 +35,5 @@ def encode(img: Image.Image) -> bytes:
     pixels always give the same bytes (no time, no metadata)."""
     small = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     buf = io.BytesIO()
-    small.save(buf, "PNG", compress_level=6)
+    small.save(buf, "PNG", compress_level=1)
     return buf.getvalue()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from bot.pictures import style
-from bot.pictures.fonts import fit, font, wrap
+from bot.pictures.fonts import draw_text, fit, wrap
 from lore.graph import EpisodeRow, Timeline
 
 WIDTH = 900
@@ -88,30 +88,29 @@ def _page(rows: list[RowLayout], caption: str, heading: str, number: int, count:
     _marker(d, MARGIN + 5, legend_y + 9, "death", s)
     _marker(d, MARGIN + 80, legend_y + 9, "reveal", s)
     img = style.reduce(shapes)
-    d = ImageDraw.Draw(img)
-    d.text((MARGIN, 18), heading, font=font(24, True), fill=style.TEXT)
+    draw_text(img, (MARGIN, 18), heading, 24, style.TEXT, bold=True)
     first, last = rows[0].row.number, rows[-1].row.number
     sub = f"Episode {first}" if first == last else f"Episodes {first}–{last}"
     if count > 1:
         sub += f" · page {number} of {count}"
-    d.text((MARGIN, 52), sub, font=font(13), fill=style.MUTED)
+    draw_text(img, (MARGIN, 52), sub, 13, style.MUTED)
     for r in rows:
-        d.text((AXIS_X - 20, r.top + 14), f"{r.row.number}", font=font(22, True), fill=style.TEXT, anchor="rm")
-        d.text((TEXT_X, r.top + 2), r.title, font=font(TITLE_SIZE, True), fill=style.TEXT)
+        draw_text(img, (AXIS_X - 20, r.top + 14), f"{r.row.number}", 22, style.TEXT, bold=True, anchor="rm")
+        draw_text(img, (TEXT_X, r.top + 2), r.title, TITLE_SIZE, style.TEXT, bold=True)
         y = r.top + 28
         if r.subtitle:
-            d.text((TEXT_X, y), r.subtitle, font=font(SUB_SIZE), fill=style.MUTED)
+            draw_text(img, (TEXT_X, y), r.subtitle, SUB_SIZE, style.MUTED)
             y += 20
         y += 6
         if not r.events:
-            d.text((EVENT_X, y), "no death or reveal", font=font(EVENT_SIZE), fill=style.RULE_TEXT)
+            draw_text(img, (EVENT_X, y), "no death or reveal", EVENT_SIZE, style.RULE_TEXT)
         for _, lines in r.events:
             for line in lines:
-                d.text((EVENT_X, y), line, font=font(EVENT_SIZE), fill=style.TEXT)
+                draw_text(img, (EVENT_X, y), line, EVENT_SIZE, style.TEXT)
                 y += EVENT_LINE
-    d.text((MARGIN + 16, legend_y), "death", font=font(12), fill=style.MUTED)
-    d.text((MARGIN + 91, legend_y), "identity revealed", font=font(12), fill=style.MUTED)
-    d.text((WIDTH - MARGIN, legend_y + 1), caption, font=font(12), fill=style.MUTED, anchor="ra")
+    draw_text(img, (MARGIN + 16, legend_y), "death", 12, style.MUTED)
+    draw_text(img, (MARGIN + 91, legend_y), "identity revealed", 12, style.MUTED)
+    draw_text(img, (WIDTH - MARGIN, legend_y + 1), caption, 12, style.MUTED, anchor="ra")
     return style.encode(img)
 
 
