@@ -165,7 +165,9 @@ class _Scope:
             for slug, doc in self.docs.items():
                 if doc is None:
                     continue
-                for target in sorted({rel.target for rel in _parse(doc).relations}):
+                # plain JSON, not the model: four times quicker, and only the targets are needed
+                relations = json.loads(doc).get("relations") or ()
+                for target in sorted({rel["target"] for rel in relations}):
                     index.setdefault(target, []).append(slug)
             self._relation_sources = index
         return index

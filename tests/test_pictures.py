@@ -269,3 +269,14 @@ async def test_painter_gives_a_sentence_when_drawing_takes_too_long(mini, monkey
     with pytest.raises(PictureError, match="could not draw"):
         await painter.timeline(mini, Policy(3, Mode.TAG), None)
     painter.close()
+
+
+async def test_the_readme_examples_are_drawn_by_the_project(tmp_path):
+    from bot.pictures.examples import DEFAULT_DIR, write_examples
+
+    written = await write_examples(tmp_path)
+    assert sorted(p.name for p in written) == ["relations-naomi-orthmann-ep5.png", "timeline-ep1-5.png"]
+    for path in written:
+        assert path.read_bytes().startswith(b"\x89PNG")
+        committed = DEFAULT_DIR / path.name
+        assert committed.exists() and committed.stat().st_size < 200_000
