@@ -32,7 +32,7 @@ def _mask(text: str, size: int, bold: bool, anchor: str) -> tuple[Image.Image, i
     Names, relation labels and legend entries recur from picture to picture: rasterising a glyph
     of this large CJK font costs far more than pasting it again."""
     face = font(size, bold)
-    left, top, right, bottom = face.getbbox(text, anchor=anchor)
+    left, top, right, bottom = (int(v) for v in face.getbbox(text, anchor=anchor))
     mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
     ImageDraw.Draw(mask).text((-left, -top), text, font=face, fill=255, anchor=anchor)
     return mask, left, top
