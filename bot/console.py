@@ -38,7 +38,6 @@ Switch who you are / where you are:   :admin   :member   :channel NAME   :whoami
 """
 
 _OPTION = re.compile(r"(?:(?<=\s)|^)([a-z][\w-]*):")
-OPTION_TYPES = {1: "subcommand", 2: "group", 3: "str", 4: "int", 5: "bool", 7: "channel", 10: "float", 11: "file"}
 
 
 class ConsoleError(Exception):

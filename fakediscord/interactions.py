@@ -16,7 +16,6 @@ from .models import (
     DM,
     FakeAttachment,
     FakeChannel,
-    FakeGuild,
     FakeMember,
     FakeRole,
     FakeUser,
@@ -456,7 +455,3 @@ def modal_components(modal: ModalInfo, values: dict[str, Any], resolved: Resolve
         return out
 
     return [submit(c) for c in modal.components]
-
-
-def guild_of(user: FakeMember | FakeUser) -> FakeGuild | None:
-    return user.guild if isinstance(user, FakeMember) else None

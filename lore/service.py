@@ -816,12 +816,6 @@ class LoreService:
             )
         return revs[entry.slug]
 
-    def _require(self, slug: str, guild_id: int | None) -> Entry:
-        entry = self.get(slug, guild_id)
-        if entry is None:
-            raise LoreError("No such entry.")
-        return entry
-
     async def _amend(
         self, guild_id: int, slug: str, author: str, action: str, amend: Callable[[Entry], dict[str, Any]]
     ) -> int:

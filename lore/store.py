@@ -553,10 +553,6 @@ class Store:
             out[scope] = [StoredEntry(*row[1:]) for row in group]
         return out
 
-    async def guild_scopes(self) -> list[str]:
-        rows = await self.fetchall("SELECT DISTINCT scope FROM entries WHERE scope != ?", (CANON,))
-        return [row[0] for row in rows]
-
     async def read_entry(self, tx: Tx | None, scope: str, slug: str) -> tuple[bool, str | None]:
         """(the scope has a row for ``slug``, its document or None for a removal)."""
         rows = await self._reader(tx)("SELECT doc FROM entries WHERE scope = ? AND slug = ?", (scope, slug))
