@@ -19,7 +19,7 @@ from lore.model import MAX_EPISODE, Kind
 from lore.packs import read_pack_bytes
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy, PolicySource
-from lore.store import SCHEMA_VERSION, check_database
+from lore.store import SCHEMA_VERSION
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -67,7 +67,7 @@ def _shard_ids(value: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lorebot", description="A spoiler-safe Discord lore bot for Metallic Rouge.")
-    p.add_argument("--db", help="database path (default: LOREBOT_DB or ./lorebot.sqlite3)")
+    p.add_argument("--db", help="SQLite path or postgresql:// URL (default: LOREBOT_DB or ./lorebot.sqlite3)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
@@ -110,12 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     dbsub.add_parser("upgrade", help="migrate the schema and apply a newer canon pack")
     dbsub.add_parser("check", help="check the database's integrity and schema version (changes nothing)")
+    copy = dbsub.add_parser(
+        "copy", help="copy all lore, settings and progress into an empty database (SQLite <-> PostgreSQL)"
+    )
+    copy.add_argument("source", help="the database to copy (an SQLite path or a postgresql:// URL)")
+    copy.add_argument("target", help="an empty database to copy it into (created if it is an SQLite file)")
     return p
 
 
-def _db_path(args: argparse.Namespace) -> Path:
+def _db_path(args: argparse.Namespace) -> str:
+    """The database to use: ``--db``, else ``LOREBOT_DB`` (a path, or a URL: see lore.storage)."""
     if args.db:
-        return Path(args.db)
+        return str(args.db)
     from bot.settings import load_settings
 
     return load_settings().lorebot_db
@@ -228,9 +234,20 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _db_copy(args: argparse.Namespace) -> int:
+    from lore.copy import copy_database
+
+    report = await copy_database(args.source, args.target)
+    print(f"Copied {report.source} to {report.target}: {report.summary()}.")
+    print("Verified: the export of every scope, every spoiler setting and every user's progress match.")
+    return EXIT_OK
+
+
 async def _db_check(args: argparse.Namespace) -> int:
-    path = _db_path(args)
-    report = await check_database(path)
+    from lore.storage import check_target, parse_target
+
+    path = str(parse_target(_db_path(args)))  # a PostgreSQL URL without its password
+    report = await check_target(_db_path(args))
     if report.problems:
         print(f"lorebot: the lore database {path} is damaged:", file=sys.stderr)
         for problem in report.problems:
@@ -276,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return console_main(admin=not args.member, db=args.db, files=args.files)
         handler = {"ask": _ask, "import": _import, "export": _export}.get(args.command)
         if handler is None:
-            handler = _db_check if args.db_command == "check" else _db_upgrade
+            handler = {"check": _db_check, "copy": _db_copy}.get(args.db_command, _db_upgrade)
         return asyncio.run(handler(args))
     except LoreFault as e:  # the database, its disk or the canon pack: one sentence
         print(f"lorebot: {e}.", file=sys.stderr)

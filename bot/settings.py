@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
-    lorebot_db: Path = Field(default=Path("./lorebot.sqlite3"), alias="LOREBOT_DB")
+    #: an SQLite path (or ``sqlite:///`` URL) or a ``postgresql://`` URL: see :mod:`lore.storage`
+    lorebot_db: str = Field(default="./lorebot.sqlite3", alias="LOREBOT_DB")
     lorebot_dev_guild: int | None = Field(default=None, alias="LOREBOT_DEV_GUILD")
     lorebot_owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="LOREBOT_OWNER_IDS")
     lorebot_shard_count: int | None = Field(default=None, alias="LOREBOT_SHARD_COUNT", ge=1)
@@ -33,6 +34,15 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             return [int(p) for p in v.replace(" ", "").split(",") if p]
         return v
+
+    @field_validator("lorebot_db", mode="before")
+    @classmethod
+    def _db(cls, v: object) -> object:
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, str) and not v.strip():
+            return "./lorebot.sqlite3"
+        return v.strip() if isinstance(v, str) else v
 
     @field_validator("lorebot_shard_ids", mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, rea
 from lore.render import Appearance, EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
+from lore.storage import open_store
 from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, guild_scope
 
 log = logging.getLogger(__name__)
@@ -268,10 +269,11 @@ class LoreService:
         """Open (creating and migrating as needed) the database at ``path``; fill or upgrade the
         canon from ``canon_pack`` when it is newer than the one stored.
 
-        Raises :class:`~lore.faults.LoreFault` (one sentence) for a database that cannot be used,
+        ``path`` is an SQLite path or a ``postgresql://`` URL (see :mod:`lore.storage`). Raises
+        :class:`~lore.faults.LoreFault` (one sentence) for a database that cannot be used,
         a new database without its canon pack, or a damaged canon pack.
         """
-        store = await Store.open(path)
+        store = await open_store(path)
         svc = cls(store)
         try:
             await svc._load()
@@ -376,8 +378,9 @@ class LoreService:
             await self._load_canon_meta()
 
     def _snapshot_path(self) -> Path | None:
-        """Where the canon's index snapshot lives: next to the database file (none in memory)."""
-        if self.store.path == ":memory:" or self.store.path.startswith("file:"):
+        """Where the canon's index snapshot lives: next to the database file (none in memory, and
+        none for PostgreSQL, which has no file of its own here)."""
+        if self.store.backend != "sqlite" or self.store.path == ":memory:" or self.store.path.startswith("file:"):
             return None
         return Path(f"{self.store.path}-canon-index")
 
@@ -599,13 +602,12 @@ class LoreService:
         out = SearchResults(query=text)
         if not words:
             return out
-        match = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
         scopes = [CANON] + ([guild_scope(guild_id)] if guild_id is not None else [])
         ix = self.index_for(guild_id)
         g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
         bound = 10**6 if policy.mode is Mode.SHOW else policy.episode
         seen: set[str] = set()
-        for hit in await self.store.search_text(match, scopes):
+        for hit in await self.store.search_text(words, scopes):
             if hit.scope == CANON and g is not None and hit.slug in g.docs:
                 continue  # shadowed by this guild's override or removal
             rec = ix.find(hit.slug)

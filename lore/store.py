@@ -301,6 +301,9 @@ def _in_chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]
 
 
 class Store:
+    #: Which backend this is (see :mod:`lore.storage`); the PostgreSQL store says ``"postgresql"``.
+    backend = "sqlite"
+
     def __init__(self, db: aiosqlite.Connection, path: str, writer: aiosqlite.Connection | None = None):
         self.db = db  # reads
         self._writer = writer or db  # the one connection that writes
@@ -701,7 +704,11 @@ class Store:
         )
         return (bool(rows), rows[0][0] if rows else None)
 
-    async def search_text(self, match: str, scopes: list[str], limit: int = 500) -> list[TextHit]:
+    async def search_text(self, words: Sequence[str], scopes: list[str], limit: int = 500) -> list[TextHit]:
+        """The text rows of ``scopes`` holding every word (the last one as a prefix), best first."""
+        if not words:
+            return []
+        match = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
         marks = ", ".join("?" for _ in scopes)
         sql = (
             "SELECT r.scope, r.slug, r.episode, r.part, snippet(lore_text, 0, '**', '**', '…', 16), "

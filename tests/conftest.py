@@ -11,10 +11,22 @@ DATA = Path(__file__).parent / "data"
 MINI_PACK = DATA / "mini_pack.yaml"
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_target(request, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend, as ``LOREBOT_DB`` would name it: an SQLite file,
+    then a PostgreSQL database of the session's server (tests using it run once per backend)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "lore.sqlite3")
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-async def mini(tmp_path: Path):
-    """A service over a fresh database filled from the small test pack."""
-    svc = await LoreService.open(tmp_path / "lore.sqlite3", canon_pack=MINI_PACK)
+async def mini(db_target: str):
+    """A service over a fresh database (of each backend) filled from the small test pack."""
+    svc = await LoreService.open(db_target, canon_pack=MINI_PACK)
     yield svc
     await svc.close()
 
@@ -51,7 +63,8 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server: PostgresServer):
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
-    url = pg_server.new_database()
+    """A fresh, empty PostgreSQL database for one test: a ``postgresql://`` URL whose
+    ``search_path`` is a schema of its own (dropped afterwards)."""
+    url = pg_server.new_schema()
     yield url
-    pg_server.drop_database(url)
+    pg_server.drop_schema(url)

@@ -69,11 +69,25 @@ class PostgresServer:
     bindir: Path | None = None
     run_as: str | None = None
     admin_url: str | None = None  # for an external server: where to CREATE DATABASE
+    _test_db: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         if self.admin_url is not None and database == "postgres":
             return self.admin_url
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
+
+    def new_schema(self, prefix: str = "t") -> str:
+        """A fresh, empty schema in the session's test database, as a URL whose ``search_path`` is
+        that schema (a few milliseconds, where a new database takes most of a second)."""
+        if self._test_db is None:
+            self._test_db = self.new_database("lorebot_tests")
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.psql(f'CREATE SCHEMA "{name}"', self._test_db)
+        return f"{self._test_db}?search_path={name}"
+
+    def drop_schema(self, url: str) -> None:
+        base, _, name = url.partition("?search_path=")
+        self.psql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE', base)
 
     def new_database(self, prefix: str = "lorebot_test") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
@@ -84,13 +98,13 @@ class PostgresServer:
         name = url.rsplit("/", 1)[-1]
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def psql(self, sql: str) -> None:
+    def psql(self, sql: str, url: str | None = None) -> None:
         import asyncio
 
         import asyncpg
 
         async def go() -> None:
-            conn = await asyncpg.connect(self.url(), timeout=10)
+            conn = await asyncpg.connect(url or self.url(), timeout=10)
             try:
                 await conn.execute(sql)
             finally:

@@ -80,8 +80,7 @@ async def test_invalid_import_changes_nothing(mini):
     with pytest.raises(PackError):
         await mini.import_pack(yaml.safe_dump(bad), guild_id=42, author="t")
     assert mini.export(42).count("slug:") == 0
-    async with mini.store.db.execute("SELECT COUNT(*) FROM revisions WHERE scope != 'canon'") as cur:
-        assert (await cur.fetchone())[0] == 0
+    assert (await mini.store.fetchall("SELECT COUNT(*) FROM revisions WHERE scope != 'canon'"))[0][0] == 0
 
 
 async def test_import_is_idempotent_and_export_round_trips(mini):

@@ -65,8 +65,8 @@ async def test_a_save_against_a_changed_entry_is_refused(mini):
     assert await mini.save_entry(2, data | {"facts": mini.get("mars", 2).model_dump()["facts"]}, "alice", "edit")
 
 
-async def test_a_second_service_on_the_same_file_sees_every_write(tmp_path):
-    path = tmp_path / "shared.sqlite3"
+async def test_a_second_service_on_the_same_file_sees_every_write(db_target):
+    path = db_target
     one = await LoreService.open(path, canon_pack=MINI_PACK)
     two = await LoreService.open(path, canon_pack=MINI_PACK)
     try:

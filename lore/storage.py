@@ -1,0 +1,83 @@
+"""Where the lore lives: ``LOREBOT_DB`` names an SQLite file or a PostgreSQL database.
+
+A path (``./lorebot.sqlite3``, ``/var/lib/lorebot/lore.db``) or an ``sqlite:///`` URL in SQLAlchemy's
+form (``sqlite:///lore.db`` is relative, ``sqlite:////var/lib/lorebot/lore.db`` absolute) opens the
+embedded SQLite store (:class:`lore.store.Store`, the default). ``postgresql://user:pw@host/db``
+(or ``postgres://``) opens the PostgreSQL store (:class:`lore.pgstore.PgStore`), which a cluster
+of bot processes on several hosts can share. Both give the same store interface: the service never
+knows which one it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from lore.store import CheckReport, Store
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    backend: str  # SQLITE or POSTGRESQL
+    location: str  # the SQLite path, or the PostgreSQL URL
+
+    def __str__(self) -> str:
+        if self.backend == POSTGRESQL:
+            return safe_url(self.location)
+        return self.location
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def parse_target(target: str | Path) -> Target:
+    """Which backend ``target`` names, and where."""
+    if isinstance(target, Path):
+        return Target(SQLITE, str(target))
+    text = target.strip()
+    lower = text.lower()
+    if lower.startswith(("postgresql://", "postgres://")):
+        return Target(POSTGRESQL, text)
+    if lower.startswith("sqlite:"):
+        rest = text[len("sqlite:") :]
+        rest = rest[3:] if rest.startswith("///") else rest[2:] if rest.startswith("//") else rest
+        return Target(SQLITE, rest or ":memory:")
+    return Target(SQLITE, text)
+
+
+async def check_target(target: str | Path) -> CheckReport:
+    """``lorebot db check`` for either backend: integrity and schema version, changing nothing."""
+    t = parse_target(target)
+    if t.backend == POSTGRESQL:
+        from lore.pgstore import check_postgres
+
+        return await check_postgres(t.location)
+    from lore.store import check_database
+
+    return await check_database(t.location)
+
+
+async def open_store(target: str | Path) -> Store:
+    """Open (creating and migrating as needed) the store ``target`` names."""
+    t = parse_target(target)
+    if t.backend == POSTGRESQL:
+        from lore.pgstore import PgStore
+
+        return await PgStore.open(t.location)
+    from lore.store import Store
+
+    return await Store.open(t.location)
