@@ -20,11 +20,15 @@ from pathlib import Path
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--db", required=True, help="an SQLite path or a postgresql:// URL")
     ap.add_argument("--pack", type=Path)
     ap.add_argument("--api-base", required=True)
     ap.add_argument("--gateway", required=True)
     ap.add_argument("--sync", action="store_true")
+    ap.add_argument("--shard-count", type=int)
+    ap.add_argument("--shard-ids", help="e.g. 0-1 (with --shard-count)")
+    ap.add_argument("--identify-interval", type=float, default=5.0, help="seconds per identify bucket")
+    ap.add_argument("--log-level", default="WARNING")
     args = ap.parse_args()
 
     import discord
@@ -37,7 +41,7 @@ def main() -> int:
     from bot.replies import send
     from bot.runner import _serve
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     discord.http.Route.BASE = args.api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
 
@@ -52,7 +56,18 @@ def main() -> int:
             if args.sync:
                 await self.sync_commands()
 
-    bot = BenchBot(db_path=args.db, canon_pack=args.pack, auto_sync=True, freeze_gc=True)  # as `lorebot run`
+    from bot.sharding import parse_shard_ids
+
+    shard_ids = parse_shard_ids(args.shard_ids) if args.shard_ids else None
+    bot = BenchBot(  # as `lorebot run`
+        db_path=args.db,
+        canon_pack=args.pack,
+        auto_sync=True,
+        freeze_gc=True,
+        shard_count=args.shard_count,
+        shard_ids=shard_ids,
+        identify_interval=args.identify_interval,
+    )
     asyncio.run(_serve(bot, "bench-token"))
     return 0
 
