@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lore import feed
 from lore.storage import open_store, parse_target
-from lore.store import Store, StoreError
+from lore.store import CANON, Store, StoreError
 
 #: Tables and the columns copied, in an order that satisfies every constraint.
 TABLES: list[tuple[str, tuple[str, ...]]] = [
@@ -71,12 +71,17 @@ async def copy_database(source: str | Path, target: str | Path) -> CopyReport:
             except CopyError:
                 await _empty(dst)
                 raise
-            report.scopes = len(await src.guild_scopes()) + (1 if report.rows.get("entries") else 0)
+            report.scopes = len(await _guild_scopes(src)) + (1 if report.rows.get("entries") else 0)
             return report
         finally:
             await dst.close()
     finally:
         await src.close()
+
+
+async def _guild_scopes(store: Store) -> list[str]:
+    rows = await store.fetchall("SELECT DISTINCT scope FROM entries WHERE scope != ?", (CANON,))
+    return sorted(str(r[0]) for r in rows)
 
 
 async def _refuse_filled(dst: Store, name: str) -> None:
@@ -123,7 +128,7 @@ async def verify(src: Store, dst: Store) -> None:
     await a._load()
     await b._load()
     problems: list[str] = []
-    scopes = sorted(set(await src.guild_scopes()) | set(await dst.guild_scopes()))
+    scopes = sorted(set(await _guild_scopes(src)) | set(await _guild_scopes(dst)))
     guilds: list[int | None] = [None] + [int(s.split(":", 1)[1]) for s in scopes]
     for gid in guilds:
         if a.export(gid) != b.export(gid):
