@@ -38,6 +38,7 @@ def main() -> int:
     from discord import app_commands
 
     from bot.app import LoreBot
+    from bot.ratelimit import Limits
     from bot.replies import send
     from bot.runner import _serve
 
@@ -67,6 +68,7 @@ def main() -> int:
         shard_count=args.shard_count,
         shard_ids=shard_ids,
         identify_interval=args.identify_interval,
+        limits=Limits.off(),  # the load comes from a few simulated users at full speed
     )
     asyncio.run(_serve(bot, "bench-token"))
     return 0

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics as _metrics
 from bot.errors import StartupError, report_error
 from bot.expiry import answer_expired, is_known
+from bot.ratelimit import Limits, RateLimited, check_interaction
+from bot.service import ServiceOptions, ServiceParts
 from bot.settings import Settings
 from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
 from lore import __version__
 from lore.packs import CANON_PACK_PATH
+from lore.quotas import Quotas
 from lore.service import LoreService
 
 log = logging.getLogger("lorebot")
@@ -39,9 +44,14 @@ EXTENSIONS: tuple[str, ...] = (
 
 class LoreTree(app_commands.CommandTree):
     """Every command's failure goes down the bot's one error path (:func:`bot.errors.report_error`).
-    Before each command and autocomplete, the lore catches up with other processes' writes."""
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    Every command and autocomplete request first passes the rate limits (:mod:`bot.ratelimit`),
+    then the lore catches up with other processes' writes; each is counted and timed for the
+    metrics (:mod:`bot.metrics`)."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if not await check_interaction(interaction):
+            return False
         lore = getattr(interaction.client, "_lore", None)
         if lore is not None:
             try:
@@ -50,7 +60,19 @@ class LoreTree(app_commands.CommandTree):
                 log.warning("could not read the change feed: %s", e)
         return True
 
+    async def _call(self, interaction: discord.Interaction) -> None:
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError as e:
+            error = e
+            raise
+        finally:
+            _metrics.observe_interaction(interaction, error, time.perf_counter() - started)
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        _metrics.observe_error(interaction, error, cooldown=not isinstance(error, RateLimited))
         await report_error(interaction, error, source="command")
 
 
@@ -74,6 +96,9 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         shard_count: int | None = None,
         shard_ids: list[int] | None = None,
         identify_interval: float = IDENTIFY_INTERVAL,
+        limits: Limits | None = None,
+        quotas: Quotas | None = None,
+        service: ServiceOptions | None = None,
     ):
         check_plan(shard_count, shard_ids)
         shards: dict[str, Any] = {"shard_count": shard_count}  # None: the count Discord recommends
@@ -100,17 +125,26 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         self.identify_interval = identify_interval
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._expiry_tasks: set[asyncio.Task[None]] = set()
+        self.limits = limits if limits is not None else Limits()
+        self.quotas = quotas if quotas is not None else (Quotas() if self.limits.enabled else Quotas.off())
+        self._service = ServiceParts(self, service or ServiceOptions())
+        self.metrics = self._service.metrics
+        self.heartbeat = self._service.heartbeat
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:
-        return cls(
-            db_path=settings.lorebot_db,
-            dev_guild=settings.lorebot_dev_guild,
-            owner_ids=set(settings.lorebot_owner_ids),
-            shard_count=settings.lorebot_shard_count,
-            shard_ids=settings.lorebot_shard_ids,
-            **kwargs,  # type: ignore[arg-type]
-        )
+        quotas = Quotas(settings.quota_entries, settings.quota_revisions, settings.quota_import_bytes)
+        options: dict[str, object] = {
+            "db_path": settings.lorebot_db,
+            "dev_guild": settings.lorebot_dev_guild,
+            "owner_ids": set(settings.lorebot_owner_ids),
+            "shard_count": settings.lorebot_shard_count,
+            "shard_ids": settings.lorebot_shard_ids,
+            "limits": Limits.from_settings(settings),
+            "quotas": quotas if settings.limits else Quotas.off(),
+            "service": ServiceOptions.from_settings(settings),
+        }
+        return cls(**{**options, **kwargs})  # type: ignore[arg-type]
 
     @property
     def lore(self) -> LoreService:
@@ -119,7 +153,11 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         return self._lore
 
     async def setup_hook(self) -> None:
-        self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack)
+        self._service.hold_database()  # a restore waits for the bot to stop
+        self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack, quotas=self.quotas)
+        if self.metrics.enabled:
+            self._lore.store.on_write = self.metrics.db_write
+        await self._service.start()
         self.identify_claim = self._lore.store.claim_slot  # processes sharing the database pace together
         self._lore.start_watching()  # other processes' writes (the CLI, a second bot) within 0.2 s
         failed: list[str] = []
@@ -212,3 +250,4 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
                 lore, self._lore = self._lore, None
                 await lore.close()
                 log.info("lore database closed")
+            await self._service.stop()

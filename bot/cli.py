@@ -11,17 +11,27 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lore.errors import LoreFault, PackError
+from lore.errors import LoreError, LoreFault, PackError
 from lore.faults import sqlite_reason
 from lore.model import MAX_EPISODE, Kind
 from lore.packs import read_pack_bytes
+from lore.quotas import Quotas
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy, PolicySource
 from lore.store import SCHEMA_VERSION
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+#: Exit statuses: 0 done (or stopped), 1 failed (a person must fix something), 2 usage or
+#: configuration, 26 restart requested (``lorebot run`` only; see ``bot.runner``).
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_RESTART = 0, 1, 2, 26
+
+RUN_EPILOG = """\
+exit statuses: 0 stopped (SIGINT/SIGTERM), 1 fatal (rejected token, damaged database),
+2 usage or configuration (no DISCORD_TOKEN), 26 restart requested (SIGHUP, Discord unreachable)."""
 
 NO_TOKEN_MESSAGE = """\
 lorebot: no Discord bot token found.
@@ -70,12 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="SQLite path or postgresql:// URL (default: LOREBOT_DB or ./lorebot.sqlite3)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)", epilog=RUN_EPILOG)
     run.add_argument(
         "--shard-count", type=_shard_count, help="total shards of the bot (default: LOREBOT_SHARD_COUNT or Discord's)"
     )
     run.add_argument(
         "--shard-ids", type=_shard_ids, help="the shards this process holds, e.g. 0-3 (default: LOREBOT_SHARD_IDS, all)"
+    )
+
+    health = sub.add_parser(
+        "health", help="exit 0 if the running bot is connected and every shard ready, else 1 (one line why)"
+    )
+    health.add_argument(
+        "--max-age", type=float, help="seconds a heartbeat stays fresh (default: LOREBOT_HEALTH_MAX_AGE)"
     )
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord now")
@@ -115,16 +132,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     copy.add_argument("source", help="the database to copy (an SQLite path or a postgresql:// URL)")
     copy.add_argument("target", help="an empty database to copy it into (created if it is an SQLite file)")
+    bk = dbsub.add_parser("backup", help="write a consistent copy of the SQLite database (safe while the bot runs)")
+    bk.add_argument("path", type=Path, help="the backup file, or a folder to put a time-stamped one in")
+    rs = dbsub.add_parser("restore", help="replace the SQLite database with a backup (stop the bot first)")
+    rs.add_argument("path", type=Path, help="the backup file")
     return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from bot.settings import load_settings
+
+    return load_settings(**({"LOREBOT_DB": args.db} if args.db else {}))
 
 
 def _db_path(args: argparse.Namespace) -> str:
     """The database to use: ``--db``, else ``LOREBOT_DB`` (a path, or a URL: see lore.storage)."""
     if args.db:
         return str(args.db)
-    from bot.settings import load_settings
+    return str(_settings(args).lorebot_db)
 
-    return load_settings().lorebot_db
+
+def _quotas(args: argparse.Namespace) -> Quotas:
+    s = _settings(args)
+    return Quotas(s.quota_entries, s.quota_revisions, s.quota_import_bytes) if s.limits else Quotas.off()
 
 
 def format_view_text(answer_json: dict[str, Any]) -> str:
@@ -200,11 +230,27 @@ async def _import(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except PackError as e:
         return _pack_refused(args.file, e)
-    async with await LoreService.open(_db_path(args)) as svc:
-        try:
-            report = await svc.import_pack(data, guild_id=args.guild, author="cli", filename=args.file.name)
-        except PackError as e:
-            return _pack_refused(args.file, e)
+    from lore.backup import DatabaseLock
+
+    from lore.storage import SQLITE, parse_target
+
+    db = _db_path(args)
+    target = parse_target(db)
+    lock = DatabaseLock(target.location) if target.backend == SQLITE and target.location != ":memory:" else None
+    if lock is not None:
+        lock.acquire_shared()  # a restore waits for this import
+    try:
+        async with await LoreService.open(db, quotas=_quotas(args)) as svc:
+            try:
+                report = await svc.import_pack(data, guild_id=args.guild, author="cli", filename=args.file.name)
+            except PackError as e:
+                return _pack_refused(args.file, e)
+            except LoreError as e:  # a server's quota
+                print(f"lorebot: {args.file} was not imported: {e}", file=sys.stderr)
+                return EXIT_FAIL
+    finally:
+        if lock is not None:
+            lock.release()
     where = f"server {args.guild}" if args.guild else "the canon"
     print(f"Imported {args.file} into {where}: {report.summary()}.")
     return EXIT_OK
@@ -275,6 +321,51 @@ async def _db_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _health(args: argparse.Namespace) -> int:
+    from bot.health import check
+
+    try:
+        settings = _settings(args)
+    except Exception as e:  # an invalid setting
+        print(f"unhealthy: invalid settings: {e}")
+        return EXIT_FAIL
+    result = check(settings.heartbeat_path, args.max_age if args.max_age is not None else settings.health_max_age)
+    print(result.line)
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _sqlite_file(args: argparse.Namespace, action: str) -> str:
+    """The SQLite file a backup or restore works on; a PostgreSQL database is refused with what to use."""
+    from lore.backup import BackupError
+    from lore.storage import POSTGRESQL, parse_target
+
+    target = parse_target(_db_path(args))
+    if target.backend == POSTGRESQL:
+        tool = "pg_dump -Fc" if action == "backup" else "pg_restore --clean --single-transaction"
+        raise BackupError(f"lorebot db {action} works on an SQLite database; for PostgreSQL ({target}) use {tool}")
+    return target.location
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    from lore.backup import backup
+
+    db = _sqlite_file(args, "backup")
+    written, summary = backup(db, args.path)
+    print(f"Backed up {db} to {written}: {summary.describe()}.")
+    return EXIT_OK
+
+
+def _db_restore(args: argparse.Namespace) -> int:
+    from lore.backup import restore
+
+    db = _sqlite_file(args, "restore")
+    summary, kept = restore(args.path, db)
+    print(f"Restored {args.path} into {db}: {summary.describe()}.")
+    if kept is not None:
+        print(f"The previous database was kept as {kept}.")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -282,11 +373,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from bot.runner import run
 
-            return run(no_token_message=NO_TOKEN_MESSAGE, shard_count=args.shard_count, shard_ids=args.shard_ids)
+            return run(
+                no_token_message=NO_TOKEN_MESSAGE, shard_count=args.shard_count, shard_ids=args.shard_ids, db=args.db
+            )
         if args.command == "sync":
             from bot.runner import sync
 
-            return sync(guild_id=args.guild, no_token_message=NO_TOKEN_MESSAGE)
+            return sync(guild_id=args.guild, no_token_message=NO_TOKEN_MESSAGE, db=args.db)
+        if args.command == "health":
+            return _health(args)
+        if args.command == "db" and args.db_command in ("backup", "restore"):
+            return _db_backup(args) if args.db_command == "backup" else _db_restore(args)
         if args.command == "console":
             from bot.console import main as console_main
 

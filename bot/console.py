@@ -263,6 +263,7 @@ async def _run(
     admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout, files: Path | None = None
 ) -> int:
     from bot.app import LoreBot
+    from bot.ratelimit import Limits
 
     interactive = lines_in.isatty()
     loop = asyncio.get_running_loop()
@@ -280,7 +281,7 @@ async def _run(
             console.read_line = read_line
             if not admin:
                 console.user = console.member
-            bot = LoreBot(db_path=db_path, auto_sync=True)
+            bot = LoreBot(db_path=db_path, auto_sync=True, limits=Limits.off())  # a console never refuses
             async with fake.running(bot, check_violations=False):
                 if interactive:
                     who = "Admin (Manage Server)" if admin else "Viewer"

@@ -1,4 +1,14 @@
-"""Start-up and shutdown: settings, logging, signals, and the sync command."""
+"""Start-up and shutdown: settings, logging, signals, exit statuses, and the sync command.
+
+Exit statuses of ``lorebot run`` (and ``python -m bot``):
+
+- 0: stopped (SIGINT or SIGTERM, or the bot closed itself);
+- 1: a fatal error a person must fix (a rejected token, a damaged database): restarting will not help;
+- 2: usage or configuration (no token, an invalid setting);
+- 26 (``EXIT_RESTART``, as Red uses): please restart me — SIGHUP asked for it, or Discord could not
+  be reached or dropped the connection for good, which a fresh start may well fix. The systemd
+  unit restarts on it (``RestartForceExitStatus=26``); compose's ``restart: unless-stopped`` does too.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +29,24 @@ from lore.faults import sqlite_reason
 
 log = logging.getLogger("lorebot")
 
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_RESTART = 0, 1, 2, 26
+
+
+class RestartRequested(Exception):
+    """SIGHUP: stop cleanly and exit with :data:`EXIT_RESTART` so the supervisor starts us again."""
+
 
 def _setup(settings: Settings) -> None:
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    from bot import logs
+
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    logs.setup(
+        getattr(logging, settings.log_level),
+        log_file=settings.log_file,
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+        secrets=[token] if token else [],
+    )
 
 
 def _token_or_none(settings: Settings, no_token_message: str) -> str | None:
@@ -32,30 +57,46 @@ def _token_or_none(settings: Settings, no_token_message: str) -> str | None:
 
 
 async def _serve(bot: discord.Client, token: str) -> None:
-    """Run until the bot stops or SIGINT/SIGTERM arrives; then close cleanly (closing the database)."""
+    """Run until the bot stops or SIGINT/SIGTERM arrives; then close cleanly (closing the database).
+    SIGHUP closes the same way, then raises :class:`RestartRequested`."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    restart = False
+
+    def on_hup() -> None:
+        nonlocal restart
+        restart = True
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix event loops
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
     async with bot:
         runner = asyncio.create_task(bot.start(token))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
-            log.info("shutting down")
+            log.info("restarting: closing first" if restart else "shutting down")
         await bot.close()
         stopper.cancel()
         if runner in done:
             runner.result()  # re-raise a start-up failure
         else:
             runner.cancel()
+    if restart:
+        raise RestartRequested()
 
 
-def _run_reporting(main: Callable[[], object]) -> int:
-    """Run ``main``; a failure a person can fix ends with one sentence and status 1, not a traceback."""
+def _run_reporting(main: Callable[[], object], *, transient: int = EXIT_FAIL) -> int:
+    """Run ``main``; a failure a person can fix ends with one sentence and status 1, not a traceback.
+    A failure that a later start may not meet (Discord unreachable) ends with ``transient``."""
     try:
         main()
+    except RestartRequested:
+        print("lorebot: restart requested (SIGHUP); exiting with status 26 for the supervisor.", file=sys.stderr)
+        return EXIT_RESTART
     except discord.LoginFailure:
         print("lorebot: Discord rejected the token (DISCORD_TOKEN). Reset it in the developer portal.", file=sys.stderr)
     except discord.PrivilegedIntentsRequired:
@@ -68,45 +109,56 @@ def _run_reporting(main: Callable[[], object]) -> int:
         print(f"lorebot: {e}.", file=sys.stderr)
     except sqlite3.Error as e:
         print(f"lorebot: {sqlite_reason(e)} (check LOREBOT_DB).", file=sys.stderr)
-    except OSError as e:  # DNS, refused or dropped connections before the gateway is up
+    except (OSError, discord.GatewayNotFound, discord.ConnectionClosed) as e:
+        # DNS, refused or dropped connections before the gateway is up, or a gateway that closed for good
         print(f"lorebot: cannot reach Discord ({e}). Check the network and try again.", file=sys.stderr)
+        return transient
     else:
-        return 0
-    return 1
+        return EXIT_OK
+    return EXIT_FAIL
 
 
-def run(*, no_token_message: str, shard_count: int | None = None, shard_ids: list[int] | None = None) -> int:
+def run(
+    *,
+    no_token_message: str,
+    shard_count: int | None = None,
+    shard_ids: list[int] | None = None,
+    db: str | None = None,
+) -> int:
     overrides: dict[str, object] = {}
     if shard_count is not None:
         overrides["LOREBOT_SHARD_COUNT"] = shard_count
     if shard_ids is not None:
         overrides["LOREBOT_SHARD_IDS"] = shard_ids
+    if db:
+        overrides["LOREBOT_DB"] = db
     try:
         settings = load_settings(**overrides)
     except Exception as e:  # pydantic.ValidationError: a human sentence, not a traceback
         print(f"lorebot: invalid settings: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     token = _token_or_none(settings, no_token_message)
     if token is None:
-        return 2
+        return EXIT_USAGE
     _setup(settings)
     from bot.app import LoreBot
 
     bot = LoreBot.from_settings(settings, freeze_gc=True)  # a long-lived process: see LoreBot.setup_hook
-    return _run_reporting(lambda: asyncio.run(_serve(bot, token)))
+    return _run_reporting(lambda: asyncio.run(_serve(bot, token)), transient=EXIT_RESTART)
 
 
-def sync(*, guild_id: int | None, no_token_message: str) -> int:
+def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None) -> int:
     """Log in, register the command tree (globally or to one server), record its hash, log out."""
-    settings = load_settings()
+    settings = load_settings(**({"LOREBOT_DB": db} if db else {}))
     token = _token_or_none(settings, no_token_message)
     if token is None:
-        return 2
+        return EXIT_USAGE
     _setup(settings)
     from bot.app import LoreBot
+    from bot.service import ServiceOptions
 
     async def go() -> int:
-        bot = LoreBot.from_settings(settings, auto_sync=False)
+        bot = LoreBot.from_settings(settings, auto_sync=False, service=ServiceOptions())  # no heartbeat
         async with bot:
             await bot.login(token)
             synced = await bot.sync_commands(guild_id if guild_id is not None else settings.lorebot_dev_guild)

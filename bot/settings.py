@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.sharding import check_plan, parse_shard_ids
 
+MIB = 1024 * 1024
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -23,7 +25,39 @@ class Settings(BaseSettings):
     lorebot_shard_ids: Annotated[list[int] | None, NoDecode] = Field(default=None, alias="LOREBOT_SHARD_IDS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
-    @field_validator("discord_token", "lorebot_dev_guild", "lorebot_shard_count", "lorebot_shard_ids", mode="before")
+    # -- running as a service (see "Running in production" in the README) ------------------------
+    log_file: Path | None = Field(default=None, alias="LOREBOT_LOG_FILE")
+    log_max_bytes: int = Field(default=10 * MIB, ge=1024, alias="LOREBOT_LOG_MAX_BYTES")
+    log_backups: int = Field(default=5, ge=1, le=1000, alias="LOREBOT_LOG_BACKUPS")
+    heartbeat_file: Path | None = Field(default=None, alias="LOREBOT_HEARTBEAT_FILE")
+    heartbeat_interval: float = Field(default=10.0, gt=0, le=3600, alias="LOREBOT_HEARTBEAT_INTERVAL")
+    health_max_age: float = Field(default=60.0, gt=0, alias="LOREBOT_HEALTH_MAX_AGE")
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, alias="LOREBOT_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="LOREBOT_METRICS_HOST")
+
+    # -- limits (LOREBOT_LIMITS=off switches every one of them off) -------------------------------
+    limits: bool = Field(default=True, alias="LOREBOT_LIMITS")
+    rate_burst: int = Field(default=30, ge=1, alias="LOREBOT_RATE_BURST")
+    rate_per_second: float = Field(default=10.0, gt=0, alias="LOREBOT_RATE_PER_SECOND")
+    cooldown_search: str = Field(default="6/30", alias="LOREBOT_COOLDOWN_SEARCH")
+    cooldown_import: str = Field(default="3/60", alias="LOREBOT_COOLDOWN_IMPORT")
+    cooldown_export: str = Field(default="3/60", alias="LOREBOT_COOLDOWN_EXPORT")
+    cooldown_pictures: str = Field(default="4/30", alias="LOREBOT_COOLDOWN_PICTURES")
+    max_query: int = Field(default=100, ge=1, le=6000, alias="LOREBOT_MAX_QUERY")
+    quota_entries: int = Field(default=5000, ge=0, alias="LOREBOT_QUOTA_ENTRIES")
+    quota_revisions: int = Field(default=100_000, ge=0, alias="LOREBOT_QUOTA_REVISIONS")
+    quota_import_bytes: int = Field(default=8 * MIB, ge=0, alias="LOREBOT_QUOTA_IMPORT_BYTES")
+
+    @field_validator(
+        "discord_token",
+        "lorebot_dev_guild",
+        "lorebot_shard_count",
+        "lorebot_shard_ids",
+        "log_file",
+        "heartbeat_file",
+        "metrics_port",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
@@ -63,6 +97,26 @@ class Settings(BaseSettings):
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return v
+
+    @field_validator("cooldown_search", "cooldown_import", "cooldown_export", "cooldown_pictures")
+    @classmethod
+    def _cooldown(cls, v: str) -> str:
+        from bot.ratelimit import parse_cooldown
+
+        parse_cooldown(v)  # raises ValueError with a readable reason
+        return v.strip()
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """Where the running bot writes its heartbeat (and ``lorebot health`` reads it)."""
+        if self.heartbeat_file is not None:
+            return self.heartbeat_file
+        from lore.storage import SQLITE, parse_target
+
+        target = parse_target(self.lorebot_db)
+        if target.backend == SQLITE and target.location != ":memory:":
+            return Path(f"{target.location}-heartbeat")
+        return Path("lorebot-heartbeat")  # a PostgreSQL database: in the working directory
 
 
 def load_settings(**overrides: Any) -> Settings:

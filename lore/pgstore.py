@@ -289,6 +289,7 @@ class PgStore(Store):
         """The one way to write (see :meth:`lore.store.Store.write`), serialised across processes by
         an advisory lock taken first in the transaction; ``NOTIFY`` goes out with the commit."""
         async with self._lock:
+            started = time.perf_counter()
             try:
                 conn = await self.pool.acquire()
             except Exception as e:
@@ -322,6 +323,8 @@ class PgStore(Store):
                         if self._writes % 256 == 0:
                             await self._prune(tx, now)
                     await txn.commit()
+                    if self.on_write is not None:
+                        self.on_write(time.perf_counter() - started)
                 except BaseException as e:
                     try:
                         await txn.rollback()

@@ -31,6 +31,7 @@ from lore.errors import CanonPackError, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
+from lore.quotas import Quotas
 from lore.render import Appearance, EntryView, render_entry
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
@@ -244,8 +245,9 @@ _KIND_OF = {k.value: k for k in Kind}
 
 
 class LoreService:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, quotas: Quotas | None = None):
         self.store = store
+        self.quotas = quotas if quotas is not None else Quotas()  # the store counts them in each write
         self._scopes: dict[str, _Scope] = {}
         self._layered: dict[int | None, LayeredIndex] = {}
         self._episodes: dict[int | None, tuple[LayeredIndex, dict[int, str]]] = {}
@@ -263,18 +265,30 @@ class LoreService:
         changes.subscribe(feed.META, self._on_meta)
         changes.on_reset(self._load_state)
 
+    @property
+    def quotas(self) -> Quotas:
+        """The per-server quotas every write of a server's entries is checked against."""
+        return self.store.quotas or Quotas.off()
+
+    @quotas.setter
+    def quotas(self, quotas: Quotas) -> None:
+        self.store.quotas = quotas
+
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    async def open(cls, path: str | Path, *, canon_pack: Path | None = CANON_PACK_PATH) -> LoreService:
+    async def open(
+        cls, path: str | Path, *, canon_pack: Path | None = CANON_PACK_PATH, quotas: Quotas | None = None
+    ) -> LoreService:
         """Open (creating and migrating as needed) the database at ``path``; fill or upgrade the
-        canon from ``canon_pack`` when it is newer than the one stored.
+        canon from ``canon_pack`` when it is newer than the one stored. ``quotas`` bound what a
+        server's own lore may hold (the defaults unless given; ``Quotas.off()`` for none).
 
         ``path`` is an SQLite path or a ``postgresql://`` URL (see :mod:`lore.storage`). Raises
         :class:`~lore.faults.LoreFault` (one sentence) for a database that cannot be used,
         a new database without its canon pack, or a damaged canon pack.
         """
         store = await open_store(path)
-        svc = cls(store)
+        svc = cls(store, quotas)
         try:
             await svc._load()
             if canon_pack is not None:
@@ -721,7 +735,7 @@ class LoreService:
         return _parse(doc) if exists and doc is not None else None
 
     async def _import_in(
-        self, tx: Tx, scope: str, pack: Pack | list[Change], author: str, replace: bool = False
+        self, tx: Tx, scope: str, pack: Pack | list[Change], author: str, replace: bool = False, size: int = 0
     ) -> ImportReport:
         """Write a pack's entries (or their prepared changes) into ``scope`` within ``tx``,
         compared with the rows stored now."""
@@ -745,12 +759,14 @@ class LoreService:
             keep = {c.slug for c in prepared}
             purge = [slug for slug in current if slug not in keep]
         if changes or purge:
-            await self.store.put_entries(tx, scope, changes, author, purge)
+            await self.store.put_entries(tx, scope, changes, author, purge, import_bytes=size)
         return ImportReport(created, updated, unchanged)
 
-    async def _import(self, scope: str, pack: Pack | list[Change], author: str, replace: bool = False) -> ImportReport:
+    async def _import(
+        self, scope: str, pack: Pack | list[Change], author: str, replace: bool = False, size: int = 0
+    ) -> ImportReport:
         async with self.store.write() as tx:
-            return await self._import_in(tx, scope, pack, author, replace)
+            return await self._import_in(tx, scope, pack, author, replace, size)
 
     async def import_pack(
         self, data: str | bytes, *, guild_id: int | None, author: str, filename: str = "pack.yaml"
@@ -764,7 +780,8 @@ class LoreService:
         scope = self.scope_of(guild_id)
         action = "import" if guild_id is not None else "canon pack"
         changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action)
-        return await self._import(scope, changes, author)
+        size = len(data.encode() if isinstance(data, str) else data)  # the daily import volume quota
+        return await self._import(scope, changes, author, size=size)
 
     def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
         scope = self._scope(self.scope_of(guild_id))
@@ -775,6 +792,10 @@ class LoreService:
         else:
             meta = PackMeta(name=f"guild-{guild_id}", title=f"Server lore of guild {guild_id}")
         return dump_pack(Pack(pack=meta, entries=entries), fmt)
+
+    def scope_counts(self) -> dict[str, int]:
+        """Entries held by each scope (``canon``, ``guild:<id>``), for the operator's metrics."""
+        return {name: sum(1 for d in sc.docs.values() if d is not None) for name, sc in self._scopes.items()}
 
     def own_entry_count(self, guild_id: int | None) -> int:
         """How many entries the scope itself holds (a guild's own entries and overrides)."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -42,6 +42,9 @@ from lore.faults import sqlite_reason
 from lore.feed import ChangeFeed
 from lore.model import Entry
 from lore.spoilers import Mode, Setting
+
+if TYPE_CHECKING:
+    from lore.quotas import Quotas
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +316,10 @@ class Store:
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.feed = ChangeFeed(self.fetchall)
         self._writes = 0
+        #: Per-server quotas, checked inside every write of a server's entries (None: no quotas).
+        self.quotas: Quotas | None = None
+        #: Called with the seconds each committed write transaction took (the bot's metrics).
+        self.on_write: Callable[[float], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -409,6 +416,7 @@ class Store:
         Database faults raise :class:`WriteFault`.
         """
         async with self._lock:
+            started = time.perf_counter()
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
             except (sqlite3.Error, OverflowError) as e:
@@ -430,6 +438,8 @@ class Store:
                     if self._writes % 256 == 0:
                         await self._prune(tx, now)
                 await self._writer.execute("COMMIT")
+                if self.on_write is not None:
+                    self.on_write(time.perf_counter() - started)
             except BaseException as e:
                 await self._rollback()
                 if isinstance(e, sqlite3.Error | OverflowError):
@@ -567,14 +577,34 @@ class Store:
         return dict(rows)
 
     async def put_entries(
-        self, tx: Tx, scope: str, changes: list[Change], author: str, purge: Iterable[str] = ()
+        self,
+        tx: Tx,
+        scope: str,
+        changes: list[Change],
+        author: str,
+        purge: Iterable[str] = (),
+        *,
+        import_bytes: int = 0,
     ) -> dict[str, int]:
         """Apply ``changes`` to ``scope`` within ``tx``; returns slug -> new revision number.
 
         ``purge`` deletes entries outright, history included (a canon upgrade dropping an entry).
         A few statements whatever the number of changes (an import of thousands holds the writer
-        for a moment, not for thousands of round trips).
+        for a moment, not for thousands of round trips). A server's quotas (:mod:`lore.quotas`)
+        are counted in the same transaction, after the write: a refusal (``QuotaExceeded``) rolls
+        it all back. ``import_bytes`` counts towards the server's daily import volume.
         """
+        guard = self.quotas.guard(scope, import_bytes=import_bytes) if self.quotas is not None else None
+        if guard is not None:
+            await guard.begin(tx, len(changes))
+        out = await self._put_entries(tx, scope, changes, author, purge)
+        if guard is not None:
+            await guard.end(tx)
+        return out
+
+    async def _put_entries(
+        self, tx: Tx, scope: str, changes: list[Change], author: str, purge: Iterable[str]
+    ) -> dict[str, int]:
         now = time.time()
         purge = list(purge)
         if purge:

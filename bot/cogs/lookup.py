@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
+from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
 from bot.views import DidYouMean, Paginator
 from lore.model import MAX_EPISODE, Kind
@@ -40,6 +41,8 @@ async def autocomplete_entries(
     interaction: discord.Interaction, current: str, kinds: Iterable[Kind] | None
 ) -> list[app_commands.Choice[str]]:
     """Spoiler-aware autocomplete under the policy the reply would use (``private`` included)."""
+    if limits_of(interaction).too_long(current):
+        return [app_commands.Choice(name=f"Type at most {limits_of(interaction).max_query} characters", value=NO_MATCH)]
     private = bool(getattr(interaction.namespace, "private", False))
     policy = policy_for(interaction, private)
     lore = lore_of(interaction).lore
@@ -75,6 +78,9 @@ async def answer(
     """Resolve ``query`` and answer: the entry card, a "did you mean" select, or suggestions."""
     if query == NO_MATCH:
         await send(interaction, "Type a name, or pick one of the suggestions.", ephemeral=True)
+        return
+    if limits_of(interaction).too_long(query):
+        await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
         return
     bot = lore_of(interaction)
     policy = policy_for(interaction, private)
@@ -185,6 +191,8 @@ class Lookup(commands.Cog):
 
     @immortal_nine.autocomplete("member")
     async def _nine_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if limits_of(interaction).too_long(current):
+            return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
         private = bool(getattr(interaction.namespace, "private", False))
         policy = policy_for(interaction, private)
         lore = lore_of(interaction).lore
@@ -219,6 +227,7 @@ class Lookup(commands.Cog):
     # -- /search -----------------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the text of all lore (names, summaries, facts)")
     @app_commands.describe(text="Words to look for", private=PRIVATE_HELP)
+    @heavy("search")
     async def search(
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 100], private: bool = False
     ) -> None:

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot import limits
 from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
+from bot.ratelimit import heavy
 from bot.replies import defer, lore_of, policy_for, send
 from bot.views import AdminForm, Confirm
 from lore.errors import LoreError, PackError, StaleEntry
@@ -369,6 +370,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
 
     @app_commands.command(name="import", description="Import a YAML or JSON lore pack into this server's lore")
     @app_commands.describe(file="A .yaml, .yml or .json lore pack (see /lore-admin export for the format)")
+    @heavy("import")
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         if file.size > MAX_IMPORT_BYTES:
             raise LoreError(f"That file is too large (the limit is {MAX_IMPORT_BYTES // 1024} KB); nothing changed.")
@@ -398,6 +400,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         await send(interaction, "\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="export", description="This server's own lore as a YAML file")
+    @heavy("export")
     async def export(self, interaction: discord.Interaction) -> None:
         text = lore_of(interaction).lore.export(guild_id_of(interaction), "yaml")
         file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"lore-{guild_id_of(interaction)}.yaml")

@@ -12,6 +12,7 @@ from bot import embeds, limits
 from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, no_match_message
 from bot.palette import KIND_COLOURS, NEUTRAL
 from bot.pictures.painter import Painter, Picture, PictureError
+from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
 from lore.graph import MAX_NODES, last_episode
 from lore.model import MAX_EPISODE, Kind
@@ -55,11 +56,15 @@ class Pictures(commands.Cog):
     @app_commands.choices(
         depth=[app_commands.Choice(name="1 (direct relations)", value=1), app_commands.Choice(name="2", value=2)]
     )
+    @heavy("pictures")
     async def relations(
         self, interaction: discord.Interaction, name: str, depth: int = 1, private: bool = False
     ) -> None:
         if name == NO_MATCH:
             await send(interaction, "Type a name, or pick one of the suggestions.", ephemeral=True)
+            return
+        if limits_of(interaction).too_long(name):
+            await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
             return
         lore = lore_of(interaction).lore
         policy = policy_for(interaction, private)
@@ -131,6 +136,7 @@ class Pictures(commands.Cog):
         private=PRIVATE_HELP,
     )
     @app_commands.rename(first="from", last="to")
+    @heavy("pictures")
     async def timeline(
         self,
         interaction: discord.Interaction,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.app import LoreBot
+from bot.ratelimit import Limits
 from fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.conftest import MINI_PACK
 
@@ -38,6 +39,8 @@ FAST_IDENTIFY = 0.2
 
 
 def make_bot(db: Path, pack: Path = MINI_PACK, **kwargs: object) -> LoreBot:
+    """The bot as the e2e tests drive it: limits off unless given (tests fire requests at machine speed)."""
+    kwargs.setdefault("limits", Limits.off())
     return LoreBot(db_path=db, canon_pack=pack, auto_sync=True, **kwargs)  # type: ignore[arg-type]
 
 

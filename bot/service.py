@@ -1,0 +1,66 @@
+"""What ``lorebot run`` adds around the bot to run it as a service: the heartbeat, the metrics
+endpoint, the database lock that keeps a restore away, and the options for all three."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.health import Heartbeat
+from bot.metrics import NullMetrics, make_metrics
+from lore.backup import DatabaseLock
+
+if TYPE_CHECKING:
+    from bot.app import LoreBot
+    from bot.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOptions:
+    heartbeat_file: Path | None = None
+    heartbeat_interval: float = 10.0
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceOptions:
+        return cls(
+            heartbeat_file=settings.heartbeat_path,
+            heartbeat_interval=settings.heartbeat_interval,
+            metrics_port=settings.metrics_port,
+            metrics_host=settings.metrics_host,
+        )
+
+
+class ServiceParts:
+    """The heartbeat, metrics and lock of one bot, started after the store opens."""
+
+    def __init__(self, bot: LoreBot, options: ServiceOptions):
+        self.options = options
+        self.metrics: NullMetrics = make_metrics(bot, options.metrics_port, options.metrics_host)
+        self.heartbeat = (
+            Heartbeat(bot, options.heartbeat_file, options.heartbeat_interval) if options.heartbeat_file else None
+        )
+        self.lock: DatabaseLock | None = None
+        from lore.storage import SQLITE, parse_target
+
+        target = parse_target(str(bot.db_path))
+        if target.backend == SQLITE and target.location != ":memory:" and not target.location.startswith("file:"):
+            self.lock = DatabaseLock(target.location)
+
+    def hold_database(self) -> None:
+        if self.lock is not None:
+            self.lock.acquire_shared()
+
+    async def start(self) -> None:
+        await self.metrics.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+
+    async def stop(self) -> None:
+        if self.heartbeat is not None:
+            await self.heartbeat.stop()
+        await self.metrics.stop()
+        if self.lock is not None:
+            self.lock.release()
