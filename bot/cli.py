@@ -231,7 +231,6 @@ async def _import(args: argparse.Namespace) -> int:
     except PackError as e:
         return _pack_refused(args.file, e)
     from lore.backup import DatabaseLock
-
     from lore.storage import SQLITE, parse_target
 
     db = _db_path(args)

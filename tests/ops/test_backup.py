@@ -14,6 +14,7 @@ from bot.cli import main
 from lore.backup import BackupError, backup, restore
 from lore.service import LoreService
 from lore.spoilers import Mode
+from tests.conftest import MINI_PACK
 
 GUILDS = (111, 222)
 USERS = (7001, 7002, 7003)
@@ -23,7 +24,8 @@ async def state(svc: LoreService, guilds: tuple[int, ...] = GUILDS) -> dict:
     """Everything a backup must carry, read through the service: exports of every scope, the
     history of every entry of every server, server settings, channel overrides and progress."""
     out: dict = {"canon": svc.export(None, "json")}
-    for scope in sorted(await svc.store.guild_scopes()):
+    rows = await svc.store.fetchall("SELECT DISTINCT scope FROM entries WHERE scope != 'canon'", ())
+    for scope in sorted(row[0] for row in rows):
         gid = int(scope.split(":")[1])
         out[scope] = svc.export(gid, "json")
         slugs = [e["slug"] for e in yaml.safe_load(out[scope])["entries"]]
@@ -120,8 +122,9 @@ async def test_restore_refuses_while_the_bot_holds_the_database(world, tmp_path,
     assert r.embeds[0]["title"] == "Rouge Redstar"  # the bot never noticed
 
 
-async def test_restore_checks_the_backup_first_and_changes_nothing_when_it_is_bad(tmp_path, mini, capsys):
+async def test_restore_checks_the_backup_first_and_changes_nothing_when_it_is_bad(tmp_path, capsys):
     db = tmp_path / "lore.sqlite3"
+    mini = await LoreService.open(db, canon_pack=MINI_PACK)
     await mini.set_progress(USERS[0], 4)
     await mini.close()
     original = await state_of(db)
@@ -142,8 +145,9 @@ async def test_restore_checks_the_backup_first_and_changes_nothing_when_it_is_ba
     assert not list(tmp_path.glob(".*restoring*")) and not (tmp_path / "lore.sqlite3.before-restore").exists()
 
 
-async def test_restore_over_an_existing_database_keeps_the_previous_one(tmp_path, mini, capsys):
+async def test_restore_over_an_existing_database_keeps_the_previous_one(tmp_path, capsys):
     db = tmp_path / "lore.sqlite3"
+    mini = await LoreService.open(db, canon_pack=MINI_PACK)
     await mini.set_progress(USERS[0], 4)
     copy, _ = backup(db, tmp_path)  # a folder: a time-stamped file in it
     assert copy.parent == tmp_path and copy.name.startswith("lorebot-")
@@ -163,3 +167,14 @@ def test_backup_of_a_missing_database_is_a_sentence(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "none.sqlite3"), "db", "backup", str(tmp_path / "b.sqlite3")]) == 1
     assert "no lore database" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_backup_and_restore_on_postgresql_name_the_tools_to_use(tmp_path, capsys):
+    url = "postgresql://lorebot:s3cret-pass@db.invalid:5432/lorebot"
+    assert main(["--db", url, "db", "backup", str(tmp_path / "b.sqlite3")]) == 1
+    err = capsys.readouterr().err
+    assert "pg_dump -Fc" in err and "s3cret-pass" not in err
+    assert main(["--db", url, "db", "restore", str(tmp_path / "b.sqlite3")]) == 1
+    err = capsys.readouterr().err
+    assert "pg_restore" in err and "s3cret-pass" not in err
+    assert not list(tmp_path.iterdir())
