@@ -168,6 +168,8 @@ def format_view_text(answer_json: dict[str, Any]) -> str:
             lines.append(f"No match for {answer_json['query']!r}.")
         if answer_json["candidates"]:
             lines.append("Did you mean: " + ", ".join(c["name"] for c in answer_json["candidates"]))
+        if answer_json.get("later"):
+            lines.append(f"Later episodes: {answer_json['later']}")
         return "\n".join(lines)
     lines.append(f"{match['title']}  [{match['kind']}]")
     if match["summary"]:
@@ -190,8 +192,8 @@ def format_view_text(answer_json: dict[str, Any]) -> str:
         lines.append(f"- cast: {member['text']}")
     for fact in match["facts"]:
         lines.append(f"* {fact['text']}  (ep {fact['episode']})")
-    if match["hidden"]:
-        lines.append(f"({match['hidden']} item(s) held back: beyond episode {match['policy']['episode']})")
+    if match["later"]:
+        lines.append(f"Later episodes: {match['later']}")
     if answer_json["candidates"]:
         lines.append("See also: " + ", ".join(c["name"] for c in answer_json["candidates"]))
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from bot import limits
 from bot.palette import FACTION_COLOURS as FACTION_COLOURS
 from bot.palette import KIND_COLOURS as KIND_COLOURS
 from bot.palette import NEUTRAL as NEUTRAL
+from lore.markup import escape
 from lore.model import Kind
 from lore.render import EntryView, Item
 from lore.service import Roster, SearchResults
@@ -24,9 +25,11 @@ KIND_LABELS = {
 AFFILIATION = {"member of", "works for", "leads", "part of"}
 
 
+#: The name of the field that holds the later-lore spoiler block under ``tag``.
+LATER_FIELD = "Later episodes"
+
+
 def colour_for(view: EntryView) -> int:
-    if view.masked:
-        return NEUTRAL
     if view.slug in FACTION_COLOURS:
         return FACTION_COLOURS[view.slug]
     for rel in view.relations:
@@ -35,12 +38,11 @@ def colour_for(view: EntryView) -> int:
     return KIND_COLOURS.get(view.kind, NEUTRAL)
 
 
-def footer_text(policy: Policy, hidden: int = 0, extra: str = "") -> str:
+def footer_text(policy: Policy, extra: str = "") -> str:
+    """The policy in force (never a count of what it holds back: that would tell how much is to come)."""
     text = policy.footer()
     if policy.source.value != "default":
         text += f" ({policy.source.value})"
-    if hidden:
-        text += f" · {hidden} later item{'s' if hidden != 1 else ''} held back"
     if extra:
         text += f" · {extra}"
     return limits.shorten(text, limits.FOOTER)
@@ -90,6 +92,13 @@ class _Builder:
                 self._new()
             self.embed.add_field(name=label, value=chunk, inline=inline)
 
+    def reserved_field(self, name: str, value: str, reserve: int) -> None:
+        """A last field whose size must not move anything: it goes on a new page when the current
+        one has no room for ``reserve`` characters, whatever ``value`` holds."""
+        if len(self.embed.fields) >= limits.EMBED_FIELDS or len(name) + reserve > self._room():
+            self._new()
+        self.embed.add_field(name=name, value=value, inline=False)
+
     def lines_field(self, name: str, lines: list[str]) -> None:
         for i, block in enumerate(limits.pack_lines(lines, limits.FIELD_VALUE)):
             self.field(name if i == 0 else f"{name} (cont.)", block)
@@ -103,18 +112,16 @@ class _Builder:
 
 
 def _fact_line(item: Item) -> str:
-    suffix = "" if item.spoiler else (f" *(ep {item.episode})*" if item.episode else "")
+    suffix = f" *(ep {item.episode})*" if item.episode else ""
     return f"• {item.text}{suffix}"
 
 
 def entry_pages(view: EntryView) -> list[discord.Embed]:
     """The entry card: one embed, or several pages when the lore does not fit in one."""
-    b = _Builder(view.title, colour_for(view), footer_text(view.policy, view.hidden))
+    b = _Builder(view.title, colour_for(view), footer_text(view.policy))
     kind_line = f"**{KIND_LABELS[view.kind]}**"
-    if view.masked:
-        kind_line += f" · {view.name}"
     desc = kind_line + ("\n\n" + view.summary if view.summary else "")
-    if view.episode and view.episode.get("title"):
+    if view.episode:
         ep = view.episode
         labels = {(a.label or "").casefold() for a in view.attributes}
         desc += "\n"
@@ -126,20 +133,16 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
             note = " (computed from the weekly slot)" if ep.get("air_date_computed") else ""
             desc += f"\n**Aired:** {ep['air_date']}{note}"
     b.description(desc)
-    aliases = [a.text for a in view.aliases if not (view.masked and a.text == view.name)]
+    aliases = [a.text for a in view.aliases]
     if aliases:
         b.field("Also known as", ", ".join(aliases))
     if view.status is not None:
         b.field("Status", view.status.text, inline=True)
     if view.kind is not Kind.EPISODE and view.kind is not Kind.SERIES:
-        b.field("First appearance", first_appearance(view) if not view.masked else "—", inline=True)
+        b.field("First appearance", first_appearance(view), inline=True)
     for attr in view.attributes:
-        if attr.label:
-            b.field(attr.label, attr.text, inline=len(attr.text) <= 60)
-    tagged = [f"• {a.text}" for a in view.attributes if not a.label]  # label and value inside the tags
-    if tagged:
-        b.lines_field("More details", tagged)
-    affiliation = [r for r in view.relations if r.label in AFFILIATION and not r.spoiler]
+        b.field(attr.label or "Detail", attr.text, inline=len(attr.text) <= 60)
+    affiliation = [r for r in view.relations if r.label in AFFILIATION]
     others = [r for r in view.relations if r not in affiliation]
     if affiliation:
         b.lines_field("Affiliation", [f"• {r.text}" for r in affiliation])
@@ -151,17 +154,19 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
         b.lines_field("Cast", [f"• {c.text}" for c in view.cast])
     if view.facts:
         b.lines_field("Synopsis" if view.kind is Kind.EPISODE else "Facts", [_fact_line(f) for f in view.facts])
+    if view.later is not None:
+        b.reserved_field(LATER_FIELD, view.later, limits.FIELD_VALUE)
     return b.finish()
 
 
 def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
-    """One line per member, fates as the policy allows."""
+    """One line per member, with the fates the policy shows; under ``tag``, one block of later ones."""
     view = roster.group
-    footer = footer_text(view.policy, roster.hidden)
+    footer = footer_text(view.policy)
     lines = []
     for line in roster.members:
         status = f" — {line.status}" if line.status else ""
-        lines.append(f"**{line.name}**{status}")
+        lines.append(f"**{escape(line.name)}**{status}")
     if not lines:
         lines = ["*No members revealed yet at this point of the story.*"]
     pages: list[discord.Embed] = []
@@ -170,6 +175,8 @@ def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
         b = _Builder(view.title, colour_for(view), footer + (f" · page {i}/{len(chunks)}" if len(chunks) > 1 else ""))
         intro = view.summary + "\n\n" if i == 1 and view.summary else ""
         b.description(intro + "\n".join(chunk))
+        if i == len(chunks) and roster.later is not None:
+            b.reserved_field(LATER_FIELD, roster.later, limits.FIELD_VALUE)
         pages.extend(b.finish())
     return pages
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -211,6 +211,11 @@ class Entry(_Strict):
             raise ValueError("must be lower-case letters, digits and single hyphens")
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _episode_reveals(cls, data: Any) -> Any:
+        return episode_reveals(data)
+
     @model_validator(mode="after")
     def _kind_specific(self) -> Entry:
         if self.kind is Kind.EPISODE and self.episode is None:
@@ -242,6 +247,76 @@ class Entry(_Strict):
     def all_names(self) -> list[tuple[str, int]]:
         """The entry's name and aliases with the episode each becomes known."""
         return [(self.name, self.introduced)] + [(a.name, max(a.episode, self.introduced)) for a in self.aliases]
+
+
+def _plain(x: Any) -> dict[str, Any]:
+    return x.model_dump() if isinstance(x, BaseModel) else dict(x)
+
+
+def episode_reveals(data: Any) -> Any:
+    """The reveal rule of an episode entry, applied whenever one is built or loaded.
+
+    Episode N's number, air date and broadcast slot are known before the series; its title is
+    known from the preview at the end of episode N-1; everything else (its synopsis, staff,
+    relations) with the episode itself. So the entry's name is the neutral "Episode N", its titles
+    are aliases revealed at N-1 (the Japanese title stays in the episode block, gated the same way),
+    and nothing in it is revealed before the episode allows. The rule
+    is idempotent: an entry already in this form is left as it is.
+    """
+    if not isinstance(data, dict) or data.get("kind") not in (Kind.EPISODE, "episode"):
+        return data
+    info = data.get("episode")
+    if info is None:
+        return data
+    info = _plain(info)
+    number = info.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= MAX_EPISODE:
+        return data  # the field validators say what is wrong
+    data = dict(data)
+    introduced = data.get("introduced", 0)
+    introduced = introduced if isinstance(introduced, int) else 0
+    title_at = max(introduced, number - 1)
+    content_at = max(introduced, number)
+    neutral = f"Episode {number}"
+    aliases = [_plain(a) for a in data.get("aliases") or ()]
+    titles = [data.get("name"), info.get("title"), *(info.get("alt_titles") or ())]
+    known = {neutral.casefold()} | {str(a.get("name", "")).casefold() for a in aliases}
+    for title in titles:
+        if isinstance(title, str) and title.strip() and title.strip().casefold() not in known:
+            known.add(title.strip().casefold())
+            # a title may also name a concept ("Code Eve"): such a claim is deliberate
+            aliases.append({"name": title.strip(), "episode": title_at, "shared": True})
+    for a in aliases:
+        a["episode"] = max(a.get("episode", 0) if isinstance(a.get("episode", 0), int) else 0, title_at)
+    data["name"] = neutral
+    data["aliases"] = aliases
+
+    def raise_to(items: Any, floor: Any) -> list[dict[str, Any]]:
+        out = []
+        for x in items or ():
+            d = _plain(x)
+            ep = d.get("episode", 0)
+            d["episode"] = max(ep if isinstance(ep, int) else 0, floor(d))
+            out.append(d)
+        return out
+
+    data["facts"] = raise_to(data.get("facts"), lambda d: content_at)
+    data["relations"] = raise_to(data.get("relations"), lambda d: content_at)
+    data["attributes"] = raise_to(
+        data.get("attributes"),
+        lambda d: (
+            introduced
+            if str(d.get("label", "")).casefold() in SCHEDULE_LABELS
+            else title_at
+            if "title" in str(d.get("label", "")).casefold()
+            else content_at
+        ),
+    )
+    return data
+
+
+#: Attributes of an episode that are part of the broadcast schedule, known before the series.
+SCHEDULE_LABELS = frozenset({"broadcast", "air date", "aired"})
 
 
 class Source(_Strict):

@@ -414,21 +414,29 @@ class PgStore(Store):
                 "INSERT INTO lore_text_rows (scope, slug, episode, part, text) VALUES (?, ?, ?, ?, ?)", rows
             )
 
-    async def search_text(self, words: Sequence[str], scopes: list[str], limit: int = 500) -> list[TextHit]:
-        """The rows holding every word (the last one as a prefix), best first, as on SQLite."""
+    async def search_text(
+        self, words: Sequence[str], scopes: list[str], limit: int = 500, *, bound: int | None = None
+    ) -> list[TextHit]:
+        """The rows holding every word (the last one as a prefix), best first, as on SQLite; with
+        ``bound``, only rows revealed by that episode, in the order they were written."""
         if not words:
             return []
         terms = [_lexeme(w.lower()) for w in words]
         query = " & ".join([*terms[:-1], terms[-1] + ":*"])
+        where = "" if bound is None else " AND r.episode <= $5"
+        order = "ts_rank(r.tsv, q.q) DESC, r.id" if bound is None else "r.id"
         sql = (
             "WITH q AS (SELECT to_tsquery('simple', $1) AS q) "
-            "SELECT r.scope, r.slug, r.episode, r.part, "
-            "ts_headline('simple', r.text, q.q, 'StartSel=**, StopSel=**, MaxWords=16, MinWords=6, "
-            "ShortWord=1, MaxFragments=1, FragmentDelimiter=…'), -ts_rank(r.tsv, q.q) "
-            "FROM lore_text_rows AS r, q WHERE r.tsv @@ q.q AND r.scope = ANY($2::text[]) "
-            "ORDER BY ts_rank(r.tsv, q.q) DESC, r.id LIMIT $3"
+            "SELECT r.scope, r.slug, r.episode, r.part, ts_headline('simple', r.text, q.q, $4), "
+            "-ts_rank(r.tsv, q.q) "
+            f"FROM lore_text_rows AS r, q WHERE r.tsv @@ q.q AND r.scope = ANY($2::text[]){where} "
+            f"ORDER BY {order} LIMIT $3"
         )
-        rows = await self.pool.fetch(sql, query, scopes, limit)
+        options = "StartSel=\x02, StopSel=\x03, MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
+        args: list[object] = [query, scopes, limit, options]
+        if bound is not None:
+            args.append(bound)
+        rows = await self.pool.fetch(sql, *args)
         return [TextHit(s, sl, int(ep), p, snip, float(rank)) for s, sl, ep, p, snip, rank in rows]
 
 

@@ -1,9 +1,16 @@
 """The one place that decides what a viewer sees of an entry under a spoiler policy.
 
 ``render_entry`` turns an :class:`~lore.model.Entry` and a :class:`~lore.spoilers.Policy` into an
-:class:`EntryView`: every text in the view is final (spoiler-tagged where the policy says so), and
-every field marked *safe* (``title``, labels) never carries a later reveal. Adapters (Discord
-embeds, the CLI's JSON) only lay the view out; they never decide visibility.
+:class:`EntryView`. The rule is the counterfactual one (see :mod:`lore.visible`): outside the
+``later`` block, a view under ``tag`` is exactly the view under ``hide``, and a view under
+``hide`` is exactly the view of the entry with everything later removed. Under ``tag`` the view
+carries one ``later`` block, always, entirely inside one spoiler span, holding every later item
+(or saying that nothing more is to come); no span ever sits next to the item it would change.
+
+Every ``text``, ``summary`` and ``later`` in a view is final Markdown: pack and user text is
+escaped (:func:`lore.markup.escape`), so it can neither open nor close a span. ``title``, ``name``
+and ``label`` are plain text, for places Discord does not read markup in (titles, field names,
+footers, choices, buttons).
 """
 
 from __future__ import annotations
@@ -12,11 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lore.markup import escape, spoiler_block
 from lore.model import MAX_EPISODE, Entry, Kind, LifeState, Status
-from lore.spoilers import Mode, Policy, spoiler
+from lore.spoilers import Mode, Policy
+from lore.visible import title_episode
 
 #: Resolves a relation target slug to (display name, episode it is introduced), or None.
 TargetLookup = Callable[[str], tuple[str, int] | None]
+
+#: The later block's size at most: one embed field's value.
+LATER_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +43,20 @@ class Appearance:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One rendered piece of lore. ``text`` is final: already wrapped when ``spoiler``."""
+    """One rendered piece of lore: ``text`` is final Markdown, ``label`` plain text."""
 
     text: str
     episode: int
-    spoiler: bool = False
-    label: str | None = None  # safe label for attributes ("Colour") and relations ("member of")
-    target: str | None = None  # relation target slug, only when the relation is plain
+    label: str | None = None  # attributes ("Colour") and relations ("member of")
+    target: str | None = None  # relation target slug
 
 
 @dataclass(slots=True)
 class EntryView:
-    slug: str | None  # None when masked: the slug would name the entry
+    slug: str
     kind: Kind
-    title: str  # safe: never a later reveal
-    name: str  # the name as the viewer may see it (tagged when masked)
-    masked: bool
+    title: str  # plain: the entry's name (an episode's number, and its title once revealed)
+    name: str  # plain
     introduced: int
     policy: Policy
     summary: str = ""
@@ -57,8 +67,9 @@ class EntryView:
     status: Item | None = None
     cast: list[Item] = field(default_factory=list)  # an episode's cast ("Rouge Redstar (first appearance)")
     appearances: list[Item] = field(default_factory=list)  # a character's episodes ("3 (first)")
-    episode: dict[str, Any] | None = None  # number, title, title_ja, alt_titles, air_date, computed
-    hidden: int = 0  # items held back under ``hide``
+    episode: dict[str, Any] | None = None  # number, air date; titles once revealed (escaped)
+    #: Under ``tag``: one spoiler span with every later item, present whether or not there are any.
+    later: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         def items(xs: list[Item]) -> list[dict[str, Any]]:
@@ -67,8 +78,6 @@ class EntryView:
                 d: dict[str, Any] = {"text": x.text, "episode": x.episode}
                 if x.label:
                     d["label"] = x.label
-                if x.spoiler:
-                    d["spoiler"] = True
                 out.append(d)
             return out
 
@@ -78,7 +87,6 @@ class EntryView:
             "title": self.title,
             "kind": self.kind.value,
             "introduced": self.introduced,
-            "masked": self.masked,
             "aliases": [a.text for a in self.aliases],
             "summary": self.summary,
             "facts": items(self.facts),
@@ -88,12 +96,13 @@ class EntryView:
             "cast": items(self.cast),
             "appearances": items(self.appearances),
             "episode": self.episode,
-            "hidden": self.hidden,
+            "later": self.later,
             "policy": {"episode": self.policy.episode, "mode": self.policy.mode.value},
         }
 
 
 def status_text(state: LifeState, note: str | None, episode: int) -> str:
+    """A status as plain text (escape it before it goes into Markdown)."""
     if state is LifeState.DECEASED:
         base = f"Deceased (episode {episode})" if episode else "Deceased"
     elif state is LifeState.ALIVE:
@@ -112,104 +121,86 @@ def _latest(statuses: Sequence[Status], episode: int) -> Status | None:
     return out
 
 
+def _ep(episode: int) -> str:
+    return f" (ep {episode})" if episode else ""
+
+
 def render_entry(
     entry: Entry,
     policy: Policy,
     *,
-    reached_at: int | None = None,
     targets: TargetLookup | None = None,
     appearances: Sequence[Appearance] = (),
 ) -> EntryView | None:
-    """Render ``entry`` for ``policy``.
-
-    ``reached_at`` is the episode of the name or alias through which the viewer reached the entry
-    (default: the entry's own ``introduced``). When that lies beyond the policy's episode the entry
-    does not exist under ``hide`` (returns ``None``) and is *masked* under ``tag``: a neutral title
-    and every piece of content in spoiler tags, since even linking the name to the entry is a reveal.
+    """Render ``entry`` for ``policy``; None when the entry itself is introduced after the policy's
+    episode (under ``hide`` and ``tag`` alike: it does not exist for this viewer).
 
     A later summary or status replaces the earlier one from its own episode on; the viewer reads
-    the latest one revealed by the policy's episode. Later ones are neither shown nor counted (the
-    facts carry each reveal), so what is shown depends only on what the viewer may see.
+    the latest one revealed by the policy's episode (later ones go to the ``later`` block).
     ``appearances`` are the episodes whose cast lists the entry.
     """
-    gate = max(entry.introduced, reached_at if reached_at is not None else entry.introduced)
-    plain_entry = policy.reveals(gate)
-    if not plain_entry and policy.mode is Mode.HIDE:
+    if not policy.reveals(entry.introduced):
         return None
-    masked = not plain_entry  # only reachable under tag
+    later: list[str] = []  # escaped lines of the later block
+    seen_up_to = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
 
-    hidden = 0
+    def shown(episode: int) -> bool:
+        return policy.reveals(episode)
 
-    def gated(text: str, episode: int) -> Item | None:
-        nonlocal hidden
-        if masked:
-            return Item(spoiler(text), episode, True)
-        if policy.reveals(episode):
-            return Item(text, episode)
-        if policy.mode is Mode.TAG:
-            return Item(spoiler(text), episode, True)
-        hidden += 1
-        return None
-
-    title = f"Spoiler: episode {gate}" if masked else entry.name
-    name = spoiler(entry.name) if masked else entry.name
-    # The episode whose summary and status the viewer reads (under tag, a masked entry's own).
-    seen_up_to = gate if masked else (MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode)
-    summary = entry.summary_at(seen_up_to)
     view = EntryView(
-        slug=None if masked else entry.slug,
+        slug=entry.slug,
         kind=entry.kind,
-        title=title,
-        name=name,
-        masked=masked,
+        title=entry.name,
+        name=entry.name,
         introduced=entry.introduced,
         policy=policy,
-        summary=(spoiler(summary) if masked and summary else summary),
+        summary=escape(entry.summary_at(seen_up_to)),
     )
-    if masked:
-        view.aliases.append(Item(name, gate, True))
-
+    for summary in entry.later_summaries:
+        if not shown(summary.episode):
+            later.append(f"• Later summary: {escape(summary.text)}{_ep(summary.episode)}")
     for alias in entry.aliases:
-        item = gated(alias.name, max(alias.episode, entry.introduced))
-        if item:
-            view.aliases.append(item)
-    for fact in entry.facts:
-        item = gated(fact.text, fact.episode)
-        if item:
-            view.facts.append(item)
+        episode = max(alias.episode, entry.introduced)
+        if shown(episode):
+            view.aliases.append(Item(escape(alias.name), episode))
+        else:
+            later.append(f"• Also known as {escape(alias.name)}{_ep(episode)}")
+    if entry.status is not None:
+        current = _latest(entry.statuses(), seen_up_to)
+        for st in entry.statuses():
+            text = escape(status_text(st.state, st.note, st.episode))
+            if st is current:
+                view.status = Item(text, st.episode)
+            elif not shown(st.episode):
+                later.append(f"• Status: {text}{_ep(st.episode)}")
     for attr in entry.attributes:
-        # A plain attribute's label becomes a field name. A tagged one keeps its label inside the
-        # tags: "Species: ||...||" on a card would already say there is something to know.
-        tagged = masked or (policy.mode is Mode.TAG and not policy.reveals(attr.episode))
-        item = gated(f"{attr.label}: {attr.value}" if tagged else attr.value, attr.episode)
-        if item:
-            view.attributes.append(Item(item.text, item.episode, item.spoiler, label=None if tagged else attr.label))
+        if shown(attr.episode):
+            view.attributes.append(Item(escape(attr.value), attr.episode, label=attr.label))
+        else:
+            later.append(f"• {escape(attr.label)}: {escape(attr.value)}{_ep(attr.episode)}")
     for rel in entry.relations:
         target = targets(rel.target) if targets else None
         if target is None:
             continue  # a relation to an entry this scope does not have is not shown
         target_name, target_introduced = target
         episode = max(rel.episode, target_introduced)
-        text = f"{rel.type.label} {target_name}" + (f" ({rel.note})" if rel.note else "")
-        item = gated(text, episode)
-        if item:
-            view.relations.append(
-                Item(
-                    item.text,
-                    item.episode,
-                    item.spoiler,
-                    label=rel.type.label,
-                    target=None if item.spoiler else rel.target,
-                )
-            )
-    if entry.status is not None:
-        st = _latest(entry.statuses(), seen_up_to) or entry.status
-        view.status = gated(status_text(st.state, st.note, st.episode), st.episode)
+        text = f"{rel.type.label} {escape(target_name)}" + (f" ({escape(rel.note)})" if rel.note else "")
+        if shown(episode):
+            view.relations.append(Item(text, episode, label=rel.type.label, target=rel.target))
+        else:
+            later.append(f"• {text}{_ep(episode)}")
+    for fact in entry.facts:
+        if shown(fact.episode):
+            view.facts.append(Item(escape(fact.text), fact.episode))
+        else:
+            later.append(f"• {escape(fact.text)}{_ep(fact.episode)}")
     for app in sorted(appearances, key=lambda a: a.number):
         label = f"{app.number}" + (" (first)" if app.first else "")
-        item = gated(label, max(app.number, app.episode, entry.introduced))
-        if item:
-            view.appearances.append(item)
+        episode = max(app.number, app.episode, entry.introduced)
+        if shown(episode):
+            view.appearances.append(Item(label, episode))
+        else:
+            later.append(f"• Appears in episode {label}")
     if entry.episode is not None:
         info = entry.episode
         for member in info.cast:
@@ -217,22 +208,32 @@ def render_entry(
             if target is None:
                 continue  # someone this scope does not have is not listed
             target_name, target_introduced = target
-            text = target_name + (" (first appearance)" if member.first else "")
-            text += f" — {member.note}" if member.note else ""
-            item = gated(text, max(info.number, target_introduced, member.episode))
-            if item:
-                view.cast.append(
-                    Item(item.text, item.episode, item.spoiler, target=None if item.spoiler else member.character)
-                )
+            text = escape(target_name) + (" (first appearance)" if member.first else "")
+            text += f" — {escape(member.note)}" if member.note else ""
+            episode = max(info.number, target_introduced, member.episode)
+            if shown(episode):
+                view.cast.append(Item(text, episode, target=member.character))
+            else:
+                later.append(f"• Cast: {text}{_ep(episode)}")
         view.episode = {
             "number": info.number,
-            "title": info.title,
-            "title_ja": info.title_ja,
-            "alt_titles": list(info.alt_titles),
             "air_date": info.air_date.isoformat() if info.air_date else None,
             "air_date_computed": info.air_date_computed,
         }
-        if masked:
-            view.episode = {"number": info.number}
-    view.hidden = hidden
+        at = title_episode(entry) or 0
+        if shown(at):
+            view.episode.update(
+                title=escape(info.title),
+                title_ja=escape(info.title_ja) if info.title_ja else None,
+                alt_titles=[escape(t) for t in info.alt_titles],
+            )
+            if info.title and info.title.casefold() != entry.name.casefold():
+                view.title = f"{entry.name}: {info.title}"
+        else:
+            titles = [info.title, *([info.title_ja] if info.title_ja else []), *info.alt_titles]
+            titles = [t for t in titles if t.casefold() != entry.name.casefold()]
+            if titles:
+                later.insert(0, f"• Title: {' / '.join(escape(t) for t in titles)}{_ep(at)}")
+    if policy.mode is Mode.TAG:
+        view.later = spoiler_block(later, LATER_LIMIT)
     return view

@@ -2,8 +2,9 @@
 
 Resolution order (what users of lookup bots expect): slug → exact name → exact alias → prefix /
 whole word → fuzzy with a cutoff and a margin over the runner-up; otherwise report ambiguity or
-offer suggestions. Every stage only considers names the viewer may see under the policy; under
-``tag`` an exact name or alias beyond the viewer's episode still resolves, marked ``masked``.
+offer suggestions. Every stage only considers names the viewer may see under the policy, under
+``tag`` exactly as under ``hide`` (a later name is only reported, by ``later_names``, for the
+reply's spoiler block).
 
 An index is immutable: a change builds a new one (cheap for a guild's own handful of entries), so
 readers never see a half-updated index and a lookup never touches the database.
@@ -81,7 +82,6 @@ class Candidate:
 class LookupResult:
     query: str
     match: Candidate | None = None
-    masked: bool = False  # the match is beyond the viewer's episode (tag mode, exact name only)
     candidates: list[Candidate] = field(default_factory=list)
     ambiguous: bool = False
 
@@ -694,6 +694,16 @@ class LayeredIndex:
         """Entries this scope has: each layer's own, less those a nearer layer overrides or removes."""
         return sum(len(ix) - sum(1 for slug in ex if slug in ix.by_slug) for ix, ex in self.layers)
 
+    def count(self, policy: Policy) -> int:
+        """Entries visible under ``policy``: each layer's own, less those a nearer layer shadows."""
+        bound = self._bound(policy)
+        return sum(
+            1
+            for li, (index, _) in enumerate(self.layers)
+            for e in range(len(index.slugs))
+            if self._visible_entry(li, e, bound, None)
+        )
+
     @staticmethod
     def _bound(policy: Policy) -> int:
         return SHOW_ALL if policy.mode is Mode.SHOW else policy.episode
@@ -718,22 +728,17 @@ class LayeredIndex:
         if not q:
             return result
         bound = self._bound(policy)
-        # 1. slug (autocomplete choices carry the slug as their value)
+        # 1. slug (autocomplete choices carry the slug as their value). The slug of an entry the
+        # viewer may not see is just text: it goes on to the name matching like any other miss.
         slug = query.strip()
         rec = self.find(slug)
-        if rec is not None and (kinds_f is None or rec[2] in kinds_f):
+        if rec is not None and (kinds_f is None or rec[2] in kinds_f) and rec[3] <= bound:
             s, name, kind, introduced = rec
-            cand = Candidate(s, name, kind, 100.0, name, introduced)
-            if introduced <= bound:
-                result.match = cand
-                return result
-            if policy.mode is Mode.TAG:
-                result.match, result.masked = cand, True
-                return result
-            return result  # hidden: exactly what a nonsense query gets
-        # 2. exact name or alias
+            result.match = Candidate(s, name, kind, 100.0, name, introduced)
+            return result
+        # 2. exact name or alias the viewer may see (under tag as under hide: what is outside the
+        # spoiler spans of a reply must not depend on later lore, and a match is outside them)
         plain: dict[str, Candidate] = {}
-        masked: list[tuple[bool, int, Candidate]] = []  # (is an alias, episode, candidate)
         for index, exclude in self.layers:
             for k in index.exact_keys(q):
                 e = index.key_entry[k]
@@ -741,13 +746,12 @@ class LayeredIndex:
                     continue
                 if kinds_f is not None and _KINDS[index.kinds[e]] not in kinds_f:
                     continue
+                if index.key_episode[k] > bound:
+                    continue
                 cand = index.candidate(k, 100.0)
-                if index.key_episode[k] <= bound:
-                    old = plain.get(cand.slug)
-                    if old is None or index.key_is_name[k]:
-                        plain[cand.slug] = cand
-                else:
-                    masked.append((not index.key_is_name[k], cand.episode, cand))
+                old = plain.get(cand.slug)
+                if old is None or index.key_is_name[k]:
+                    plain[cand.slug] = cand
         if plain:
             cands = sorted(plain.values(), key=lambda c: (_norm(c.name) != q, c.name))
             named = [c for c in cands if _norm(c.name) == q]
@@ -757,10 +761,6 @@ class LayeredIndex:
                 return result
             result.ambiguous = True
             result.candidates = cands
-            return result
-        if masked and policy.mode is Mode.TAG:
-            # An entry's own name beats another entry's alias; then the earliest reveal.
-            result.match, result.masked = min(masked, key=lambda m: m[:2])[2], True
             return result
         # 3. prefix, word and fuzzy matching over what the viewer may see
         cands = self._fuzzy(q, policy, kinds_f, limit=40, cutoff=SUGGEST_FLOOR)
@@ -780,6 +780,27 @@ class LayeredIndex:
             return result
         result.candidates = cands[:5]
         return result
+
+    def later_names(self, query: str, policy: Policy, kinds: Iterable[Kind] | None = None) -> list[Candidate]:
+        """Entries that ``query`` names exactly, by a name or alias revealed after the policy's
+        episode (for the spoiler block of a reply under ``tag``), earliest reveal first."""
+        kinds_f = frozenset(kinds) if kinds is not None else None
+        q = _norm(query)
+        bound = self._bound(policy)
+        out: dict[str, Candidate] = {}
+        if not q:
+            return []
+        for index, exclude in self.layers:
+            for k in index.exact_keys(q):
+                e = index.key_entry[k]
+                if index.slugs[e] in exclude or index.key_episode[k] <= bound:
+                    continue
+                if kinds_f is not None and _KINDS[index.kinds[e]] not in kinds_f:
+                    continue
+                cand = index.candidate(k, 100.0)
+                if cand.slug not in out or cand.episode < out[cand.slug].episode:
+                    out[cand.slug] = cand
+        return sorted(out.values(), key=lambda c: (c.episode, c.name))
 
     def _visible_entry(self, li: int, e: int, bound: int, kinds: frozenset[Kind] | None) -> bool:
         index, exclude = self.layers[li]

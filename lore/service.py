@@ -29,10 +29,11 @@ from pydantic import ValidationError
 from lore import feed
 from lore.errors import CanonPackError, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
+from lore.markup import escape, spoiler_block
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
 from lore.quotas import Quotas
-from lore.render import Appearance, EntryView, render_entry
+from lore.render import LATER_LIMIT, Appearance, EntryView, render_entry, status_text
 from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
 from lore.storage import open_store
@@ -65,10 +66,18 @@ class Answer:
     policy: Policy
     result: LookupResult
     view: EntryView | None
+    #: Under ``tag``, when there is no card: one spoiler span saying what, if anything, the query
+    #: names in later episodes (always there, so that its presence tells nothing).
+    note: str | None = None
 
     @property
     def found(self) -> bool:
         return self.view is not None
+
+    @property
+    def later(self) -> str | None:
+        """The reply's spoiler block under ``tag`` (the card's, else the note), else None."""
+        return self.view.later if self.view is not None else self.note
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,31 +85,32 @@ class Answer:
             "match": self.view.to_json() if self.view else None,
             "candidates": [c.to_json() for c in self.result.candidates],
             "ambiguous": self.result.ambiguous,
-            "hidden": self.view.hidden if self.view else 0,
+            "hidden": self.policy.holds_back,
+            "later": self.later,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class RosterLine:
     slug: str
-    name: str
-    status: str | None  # final text (spoiler-tagged under tag)
-    spoiler: bool
+    name: str  # plain text
+    status: str | None  # final Markdown; only a status the viewer may see
 
 
 @dataclass(slots=True)
 class Roster:
     group: EntryView
     members: list[RosterLine]
-    hidden: int  # members or fates held back under the policy
+    #: Under ``tag``: one spoiler span with later members and fates (always there), else None.
+    later: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     slug: str
-    name: str
+    name: str  # plain text
     kind: Kind
-    snippet: str
+    snippet: str  # final Markdown: escaped, the matched words in bold
     episode: int
 
 
@@ -242,6 +252,20 @@ def _write_snapshot(path: Path, fingerprint: str, state: dict[str, Any]) -> None
 
 
 _KIND_OF = {k.value: k for k in Kind}
+
+
+def _marked(snippet: str) -> str:
+    """A full-text snippet as Markdown: its text escaped, the matched words (between \\x02 and
+    \\x03) in bold."""
+    return escape(snippet).replace("\x02", "**").replace("\x03", "**")
+
+
+#: Which part of an entry a full-text hit matched, best first.
+_PART_RANK = {"name": 0, "title": 1, "summary": 2, "attribute": 3, "fact": 4}
+
+
+def _ep(episode: int) -> str:
+    return f" (ep {episode})" if episode else ""
 
 
 class LoreService:
@@ -465,6 +489,10 @@ class LoreService:
             self._layered[guild_id] = ix
         return ix
 
+    def entry_count(self, policy: Policy, guild_id: int | None = None) -> int:
+        """How many entries a viewer under ``policy`` may see (later ones are not counted)."""
+        return self.index_for(guild_id).count(policy)
+
     def get(self, slug: str, guild_id: int | None = None) -> Entry | None:
         """The entry a guild sees under ``slug`` (its override, else the canon), regardless of policy."""
         if guild_id is not None:
@@ -500,9 +528,7 @@ class LoreService:
         out.extend(s for s in self._scopes[CANON].relation_sources().get(slug, ()) if s not in shadowed)
         return sorted(set(out))
 
-    def render(
-        self, entry: Entry, policy: Policy, guild_id: int | None = None, reached_at: int | None = None
-    ) -> EntryView | None:
+    def render(self, entry: Entry, policy: Policy, guild_id: int | None = None) -> EntryView | None:
         ix = self.index_for(guild_id)
 
         def targets(slug: str) -> tuple[str, int] | None:
@@ -510,18 +536,33 @@ class LoreService:
             return (rec[1], rec[3]) if rec else None
 
         appearances = self._appearances(guild_id).get(entry.slug, ()) if entry.kind is Kind.CHARACTER else ()
-        return render_entry(entry, policy, reached_at=reached_at, targets=targets, appearances=appearances)
+        return render_entry(entry, policy, targets=targets, appearances=appearances)
 
     def ask(
         self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
     ) -> Answer:
-        result = self.index_for(guild_id).lookup(query, policy, kinds)
+        ix = self.index_for(guild_id)
+        result = ix.lookup(query, policy, kinds)
         view = None
         if result.match is not None:
             entry = self.get(result.match.slug, guild_id)
             if entry is not None:
-                view = self.render(entry, policy, guild_id, reached_at=result.match.episode)
-        return Answer(query, policy, result, view)
+                view = self.render(entry, policy, guild_id)
+        note = self.later_note(query, policy, guild_id, kinds) if view is None else None
+        return Answer(query, policy, result, view, note)
+
+    def later_note(
+        self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
+    ) -> str | None:
+        """Under ``tag``: the spoiler block of a reply without a card, saying what ``query`` names
+        in later episodes, or that it names nothing there (None under other modes)."""
+        if policy.mode is not Mode.TAG:
+            return None
+        lines = [
+            f"• “{escape(c.matched)}” is a name revealed in episode {c.episode}: {escape(c.name)}."
+            for c in self.index_for(guild_id).later_names(query, policy, kinds)
+        ]
+        return spoiler_block(lines, LATER_LIMIT)
 
     def complete(
         self,
@@ -588,25 +629,29 @@ class LoreService:
                 if slug not in exclude:
                     members.setdefault(slug, ep)
         lines: list[RosterLine] = []
-        hidden = 0
+        later: list[tuple[int, str]] = []  # (episode, escaped line) for the spoiler block
         for slug, ep in members.items():
             entry = self.get(slug, guild_id)
             if entry is None:
                 continue
             gate = max(ep, entry.introduced)
-            if gate > policy.episode and policy.mode is not Mode.SHOW:
-                hidden += 1
+            if not policy.reveals(gate):
+                later.append((gate, f"• {escape(entry.name)} is a member{_ep(gate)}"))
                 continue
             view = self.render(entry, policy, guild_id)
-            if view is None:
-                hidden += 1
+            if view is None:  # pragma: no cover - the gate above covers the entry's introduction
                 continue
-            status = view.status.text if view.status else None
-            if policy.mode is Mode.HIDE and view.status is None and entry.status is not None:
-                hidden += 1
-            lines.append(RosterLine(slug, view.title, status, bool(view.status and view.status.spoiler)))
+            if entry.status is not None and view.status is None:
+                st = entry.status
+                text = escape(status_text(st.state, st.note, st.episode))
+                later.append((st.episode, f"• {escape(entry.name)}: {text}{_ep(st.episode)}"))
+            lines.append(RosterLine(slug, view.title, view.status.text if view.status else None))
         lines.sort(key=lambda ln: ln.name.casefold())
-        return Roster(group_view, lines, hidden)
+        block = None
+        if policy.mode is Mode.TAG:
+            later.sort(key=lambda x: x[0])
+            block = spoiler_block([text for _, text in later], LATER_LIMIT)
+        return Roster(group_view, lines, block)
 
     async def search_text(
         self, text: str, policy: Policy, guild_id: int | None = None, limit: int = 50
@@ -619,27 +664,28 @@ class LoreService:
         scopes = [CANON] + ([guild_scope(guild_id)] if guild_id is not None else [])
         ix = self.index_for(guild_id)
         g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
-        bound = 10**6 if policy.mode is Mode.SHOW else policy.episode
-        seen: set[str] = set()
-        for hit in await self.store.search_text(words, scopes):
+        bound = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
+        best: dict[str, tuple[int, int, Any]] = {}  # slug -> (part rank, row order, hit)
+        for order, hit in enumerate(await self.store.search_text(words, scopes, 2000, bound=bound)):
             if hit.scope == CANON and g is not None and hit.slug in g.docs:
                 continue  # shadowed by this guild's override or removal
             rec = ix.find(hit.slug)
-            if rec is None:
+            if rec is None or rec[3] > bound:
                 continue
-            slug, name, kind, introduced = rec
-            if introduced > bound or hit.episode > bound:
-                continue
-            if slug in seen:
-                continue  # one hit per entry: its best-ranked passage
-            seen.add(slug)
-            if len(out.hits) < limit:
-                snippet = hit.snippet
-                if hit.part == "name":  # the field already shows the name: show what the entry is
-                    entry = self.get(slug, guild_id)
-                    summary = entry.summary_at(min(bound, MAX_EPISODE)) if entry is not None else ""
-                    snippet = summary or snippet
-                out.hits.append(SearchHit(slug, name, kind, snippet, hit.episode))
+            key = (_PART_RANK.get(hit.part, len(_PART_RANK)), order, hit)
+            if hit.slug not in best or key[:2] < best[hit.slug][:2]:
+                best[hit.slug] = key  # one hit per entry: its best passage
+        # Ranked by what matched (a name before a fact) and then by name: an order computed from
+        # the visible rows alone, so it cannot tell anything about the rows left out.
+        ranked = sorted(best.values(), key=lambda k: (k[0], ix.find(k[2].slug)[1].casefold(), k[2].slug))  # type: ignore[index]
+        for _, _, hit in ranked[:limit]:
+            slug, name, kind, _ = ix.find(hit.slug)  # type: ignore[misc]
+            snippet = _marked(hit.snippet)
+            if hit.part == "name":  # the field already shows the name: show what the entry is
+                entry = self.get(slug, guild_id)
+                summary = entry.summary_at(bound) if entry is not None else ""
+                snippet = escape(summary) if summary else snippet
+            out.hits.append(SearchHit(slug, name, kind, snippet, hit.episode))
         return out
 
     # -- policy ------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lore.markup import escape
+from lore.markup import spoiler as wrap
 from lore.model import MAX_EPISODE
 
 
 class Mode(StrEnum):
-    HIDE = "hide"  # later material is left out; the reply counts what was held back
-    TAG = "tag"  # later material is wrapped in ||spoiler|| tags where Discord renders them
+    HIDE = "hide"  # later material is left out, as if it did not exist
+    TAG = "tag"  # as hide, plus one ||spoiler|| block of later material per reply, always there
     SHOW = "show"  # everything is shown plainly
 
 
@@ -34,6 +36,11 @@ class Policy:
     def reveals(self, episode: int) -> bool:
         """True when something revealed at ``episode`` may be shown plainly."""
         return episode <= self.episode or self.mode is Mode.SHOW
+
+    @property
+    def holds_back(self) -> bool:
+        """Whether this policy leaves anything out (a property of the policy, not of the lore)."""
+        return self.mode is not Mode.SHOW and self.episode < MAX_EPISODE
 
     def footer(self) -> str:
         return f"Spoilers: up to episode {self.episode} · {self.mode.value}"
@@ -86,5 +93,5 @@ def resolve_policy(
 
 
 def spoiler(text: str) -> str:
-    """Wrap ``text`` in Discord spoiler tags, escaping any ``|`` so the span cannot be broken."""
-    return "||" + text.replace("\\", "\\\\").replace("|", "\\|") + "||"
+    """Wrap plain ``text`` in Discord spoiler tags, escaping its markup so the span cannot be broken."""
+    return wrap(escape(text))

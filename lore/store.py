@@ -42,6 +42,7 @@ from lore.faults import sqlite_reason
 from lore.feed import ChangeFeed
 from lore.model import Entry
 from lore.spoilers import Mode, Setting
+from lore.visible import title_episode
 
 if TYPE_CHECKING:
     from lore.quotas import Quotas
@@ -203,7 +204,7 @@ class TextHit:
     slug: str
     episode: int
     part: str
-    snippet: str
+    snippet: str  # the matched words between \x02 and \x03
     rank: float
 
 
@@ -266,7 +267,7 @@ def _text_rows(entry: Entry) -> Iterable[tuple[str, int, str, str]]:
         yield entry.slug, attr.episode, "attribute", f"{attr.label}: {attr.value}"
     if entry.episode is not None:
         titles = " / ".join([entry.episode.title, *(entry.episode.alt_titles)])
-        yield entry.slug, entry.introduced, "title", titles
+        yield entry.slug, title_episode(entry) or entry.introduced, "title", titles
 
 
 class Tx:
@@ -734,18 +735,26 @@ class Store:
         )
         return (bool(rows), rows[0][0] if rows else None)
 
-    async def search_text(self, words: Sequence[str], scopes: list[str], limit: int = 500) -> list[TextHit]:
-        """The text rows of ``scopes`` holding every word (the last one as a prefix), best first."""
+    async def search_text(
+        self, words: Sequence[str], scopes: list[str], limit: int = 500, *, bound: int | None = None
+    ) -> list[TextHit]:
+        """The text rows of ``scopes`` holding every word (the last one as a prefix), best first;
+        with ``bound``, only rows revealed by that episode, in the order they were written (bm25
+        weighs a row by every row of the index, later lore included, so its order would tell about
+        rows the viewer may not see). Matched words are marked by the characters 2 and 3."""
         if not words:
             return []
         match = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
         marks = ", ".join("?" for _ in scopes)
+        where = "" if bound is None else " AND r.episode <= ?"
+        order = "bm25(lore_text)" if bound is None else "r.id"
         sql = (
-            "SELECT r.scope, r.slug, r.episode, r.part, snippet(lore_text, 0, '**', '**', '…', 16), "
+            "SELECT r.scope, r.slug, r.episode, r.part, snippet(lore_text, 0, char(2), char(3), '…', 16), "
             "bm25(lore_text) FROM lore_text JOIN lore_text_rows AS r ON r.id = lore_text.rowid "
-            f"WHERE lore_text MATCH ? AND r.scope IN ({marks}) ORDER BY bm25(lore_text) LIMIT ?"
+            f"WHERE lore_text MATCH ? AND r.scope IN ({marks}){where} ORDER BY {order} LIMIT ?"
         )
-        rows = await self.fetchall(sql, (match, *scopes, limit))
+        args = (match, *scopes, *(() if bound is None else (bound,)), limit)
+        rows = await self.fetchall(sql, args)
         return [TextHit(s, sl, int(ep), p, snip, rank) for s, sl, ep, p, snip, rank in rows]
 
     # -- settings and progress ---------------------------------------------------------------

@@ -271,6 +271,8 @@ def test_shared_aliases_really_are_shared() -> None:
         for a in e.aliases:
             owners[a.name.casefold()].add(e.slug)
     for e in load_pack().entries:
+        if e.kind is Kind.EPISODE:
+            continue  # an episode's titles are aliases the reveal rule marks shared (a title may name a concept)
         for a in e.aliases:
             if a.shared:
                 assert len(owners[a.name.casefold()]) > 1, f"{a.name!r} on {e.slug} is marked shared needlessly"

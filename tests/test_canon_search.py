@@ -76,12 +76,17 @@ def test_cli_ask_resolves_naomi(tmp_path, monkeypatch, capsys):
     assert out["match"]["name"] == "Naomi Orthmann"
 
 
-def test_tag_mode_exact_name_of_a_later_entry_beats_another_entrys_later_alias(canon):
-    # "Jet Black Noir" is the Immortal Nine entry's own name and, from episode 8, an alias of Eden Varok
+def test_tag_mode_exact_name_of_a_later_entry_is_answered_as_a_miss_with_a_spoiler_note(canon):
+    # "Jet Black Noir" is the Immortal Nine entry's own name and, from episode 8, an alias of Eden Varok.
+    # Under tag it no longer gets a masked card (that card told the name exists); the reply is the
+    # miss of the visible world, plus the spoiler note every miss carries under tag.
     answer = canon.ask("jet black noir", Policy(3, Mode.TAG))
-    assert answer.result.match is not None and answer.result.match.slug == "jet-black-noir"
-    assert answer.view is not None and answer.view.masked and answer.view.title == "Spoiler: episode 8"
-    assert answer.view.name == "||Jet Black Noir||"
+    assert answer.view is None
+    assert all(c.slug != "jet-black-noir" for c in answer.result.candidates)
+    assert answer.note is not None and answer.note.startswith("||") and answer.note.endswith("||")
+    assert "Jet Black Noir" in answer.note and "episode 8" in answer.note
+    nothing = canon.ask("zzzz qqqq", Policy(3, Mode.TAG))
+    assert nothing.note == "||Nothing more in later episodes.||"
 
 
 def test_empty_autocomplete_at_episode_0_lists_episodes_in_order(canon):

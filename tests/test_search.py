@@ -65,14 +65,18 @@ def test_hidden_entry_gets_exactly_the_nonsense_reply(mini):
     assert all(c["slug"] != "jet-black-noir" for c in by_name["candidates"])
 
 
-def test_tag_mode_exact_name_reaches_a_masked_entry(mini):
-    answer = mini.ask("jet black noir", Policy(3, Mode.TAG))
-    view = answer.view
-    assert view is not None and view.masked
-    assert view.title == "Spoiler: episode 8"
-    assert "Noir" not in view.title and view.slug is None
-    assert view.name == "||Jet Black Noir||"
-    assert all(f.text.startswith("||") for f in view.facts + view.relations)
+def test_tag_mode_exact_name_of_a_later_entry_is_a_miss_outside_the_spoiler_note(mini):
+    tagged = mini.ask("jet black noir", Policy(3, Mode.TAG))
+    hidden = mini.ask("jet black noir", Policy(3, Mode.HIDE))
+    assert tagged.view is None and tagged.result.candidates == hidden.result.candidates
+    assert tagged.note is not None and tagged.note.startswith("||") and "Jet Black Noir" in tagged.note
+
+
+def test_slug_of_a_later_entry_is_a_miss_like_any_other(mini):
+    by_slug = mini.ask("jet-black-noir", Policy(3, Mode.HIDE))
+    by_text = mini.ask("jet black noir", Policy(3, Mode.HIDE))
+    assert by_slug.view is None
+    assert by_slug.result.candidates == by_text.result.candidates
 
 
 def test_tag_mode_fuzzy_guess_does_not_reach_a_later_entry(mini):
@@ -81,10 +85,11 @@ def test_tag_mode_fuzzy_guess_does_not_reach_a_later_entry(mini):
     assert all(c.slug != "jet-black-noir" for c in answer.result.candidates)
 
 
-def test_alias_revealed_later_is_masked_under_tag_and_absent_under_hide(mini):
+def test_alias_revealed_later_is_absent_and_only_named_inside_the_spoiler_note(mini):
     # "Divine Facilitator" is Naomi's title from episode 7: linking it to her is the reveal.
-    tagged = mini.ask("divine facilitator", Policy(5, Mode.TAG)).view
-    assert tagged is not None and tagged.masked and "Naomi" not in tagged.title
+    tagged = mini.ask("divine facilitator", Policy(5, Mode.TAG))
+    assert tagged.view is None and "Naomi" in tagged.note and tagged.note.startswith("||")
+    assert all("Naomi" not in c.name for c in tagged.result.candidates if c.matched.casefold() == "divine facilitator")
     assert mini.ask("divine facilitator", Policy(5, Mode.HIDE)).view is None
     assert mini.ask("divine facilitator", Policy(7, Mode.HIDE)).view.slug == "naomi-orthmann"
 

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lore.markup import escape
 from lore.model import Alias, Attribute, Entry, Fact, Kind, Relation, RelationType, Status
 from lore.render import render_entry
 from lore.spoilers import Mode, Policy, PolicySource, Setting, resolve_policy, spoiler
+from tests.counterfactual.markup import outside, spans
 
 
 def test_resolution_order_user_then_channel_then_server_then_default():
@@ -59,43 +61,50 @@ def _targets(slug):
     return ("Group", 0) if slug == "g" else None
 
 
-def test_hide_leaves_out_and_counts():
+def test_hide_leaves_out_without_a_count():
     view = render_entry(ENTRY, Policy(5, Mode.HIDE), targets=_targets)
     assert [f.text for f in view.facts] == ["Early fact."]
     assert view.aliases == [] and view.attributes == [] and view.relations == [] and view.status is None
-    assert view.hidden == 5
+    assert view.later is None and not hasattr(view, "hidden")
 
 
-def test_tag_wraps_later_items_and_keeps_titles_clean():
+def test_tag_is_hide_plus_one_later_block():
+    hidden = render_entry(ENTRY, Policy(5, Mode.HIDE), targets=_targets)
     view = render_entry(ENTRY, Policy(5, Mode.TAG), targets=_targets)
     assert view.title == "Xavier"
-    assert [f.text for f in view.facts] == ["Early fact.", "||Late fact.||"]
-    assert view.aliases[0].text == "||The Twist||"
-    # a tagged attribute keeps its label inside the tags: a "Power" field would say there is one
-    assert view.attributes[0].label is None and view.attributes[0].text == "||Power: Late power.||"
-    assert view.relations[0].text == "||member of Group||" and view.relations[0].target is None
-    assert view.status.text.startswith("||Deceased")
-    assert view.hidden == 0
+    # nothing inline: no span next to the item it would change
+    assert (view.facts, view.aliases, view.attributes, view.relations, view.status) == (
+        hidden.facts,
+        hidden.aliases,
+        hidden.attributes,
+        hidden.relations,
+        hidden.status,
+    )
+    assert view.later.startswith("||") and view.later.endswith("||") and view.later.count("||") == 2
+    for later in ("The Twist", "Late fact.", "Power: Late power.", "member of Group", "Deceased"):
+        assert later in view.later
+    # with nothing later, the block is still there and says so
+    assert render_entry(ENTRY, Policy(13, Mode.TAG), targets=_targets).later == "||Nothing more in later episodes.||"
 
 
 def test_show_is_plain():
     view = render_entry(ENTRY, Policy(0, Mode.SHOW), targets=_targets)
-    assert not any(i.spoiler for i in view.facts + view.aliases + view.relations)
+    assert view.later is None and "||" not in str(view.to_json())
     assert view.status.text == "Deceased (episode 12)"
 
 
-def test_entry_introduced_later_does_not_exist_under_hide_and_is_masked_under_tag():
+def test_entry_introduced_later_does_not_exist_under_hide_or_tag():
+    # under tag too: a masked card would tell that the name exists
     assert render_entry(ENTRY, Policy(1, Mode.HIDE)) is None
-    masked = render_entry(ENTRY, Policy(1, Mode.TAG), targets=_targets)
-    assert masked.masked and masked.title == "Spoiler: episode 2" and masked.slug is None
-    assert "Xavier" not in masked.title
-    assert masked.summary == "||Someone.||"
+    assert render_entry(ENTRY, Policy(1, Mode.TAG), targets=_targets) is None
 
 
 def test_relation_to_an_entry_introduced_later_is_gated_by_that_entry():
     entry = ENTRY.model_copy(update={"relations": [Relation(type=RelationType.OPPOSES, target="g", episode=2)]})
     view = render_entry(entry, Policy(3, Mode.HIDE), targets=lambda s: ("Late Group", 7))
-    assert view.relations == [] and view.hidden >= 1
+    assert view.relations == []
+    tagged = render_entry(entry, Policy(3, Mode.TAG), targets=lambda s: ("Late Group", 7))
+    assert tagged.relations == [] and "opposes Late Group" in tagged.later
 
 
 texts = st.text(min_size=1, max_size=40).map(str.strip).filter(bool)
@@ -125,30 +134,23 @@ def test_renderer_properties(entry, episode, mode):
     policy = Policy(episode, mode)
     view = render_entry(entry, policy)
     later = [f for f in entry.facts if f.episode > episode]
-    if mode is Mode.HIDE:
-        if entry.introduced > episode:
-            assert view is None
-            return
-        shown = {f.text for f in view.facts}
-        assert all(f.text in shown for f in entry.facts if f.episode <= episode)
-        assert len(view.facts) == len(entry.facts) - len(later)
-        assert view.hidden >= len(later)
-        assert not any(i.spoiler for i in view.facts + view.aliases)
-    elif mode is Mode.TAG:
-        assert view is not None
-        assert len(view.facts) == len(entry.facts)
-        for item in view.facts + view.attributes:
-            if item.episode > episode or view.masked:
-                assert item.spoiler and item.text.startswith("||") and item.text.endswith("||")
-        for attr, item in zip(entry.attributes, view.attributes, strict=True):
-            # what becomes a field name is only ever a label that may be seen
-            assert (item.label is None) is (item.spoiler or view.masked)
-            assert item.label in (None, attr.label)
-        if view.masked:
-            assert entry.name not in view.title or entry.name in "Spoiler: episode 13"
-    else:
-        assert view is not None and not view.masked and view.hidden == 0
-        assert [f.text for f in view.facts] == [f.text for f in entry.facts]
+    if mode is not Mode.SHOW and entry.introduced > episode:
+        assert view is None
+        return
+    assert view is not None
+    if mode is Mode.SHOW:
+        assert view.later is None
+        assert [f.text for f in view.facts] == [escape(f.text) for f in entry.facts]
+        return
+    shown = {f.text for f in view.facts}
+    assert all(escape(f.text) in shown for f in entry.facts if f.episode <= episode)
+    assert len(view.facts) == len(entry.facts) - len(later)
+    hidden = render_entry(entry, Policy(episode, Mode.HIDE))
+    assert view.to_json() | {"later": None, "policy": None} == hidden.to_json() | {"later": None, "policy": None}
+    if mode is Mode.TAG:
+        assert len(spans(view.later)) == 1 and outside(view.later) == ""
+    for attr in view.attributes:
+        assert attr.episode <= episode  # what becomes a field name is only ever a label that may be seen
 
 
 @given(st.text(max_size=60))

@@ -138,7 +138,7 @@ async def test_version_1_database_is_migrated_with_its_text_index(tmp_path):
     store = await Store.open(path)
     assert await store.schema_version() == SCHEMA_VERSION
     hits = await store.search_text(["dust"], ["canon"])
-    assert [(h.slug, h.snippet) for h in hits] == [("mars", "red **dust**")]
+    assert [(h.slug, h.snippet) for h in hits] == [("mars", "red \x02dust\x03")]
     await store.close()
 
 

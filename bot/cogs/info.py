@@ -12,6 +12,8 @@ from discord.ext import commands
 from bot import embeds, limits
 from bot.replies import lore_of, policy_for, send
 from lore.model import Kind
+from lore.service import LoreService
+from lore.spoilers import Policy
 
 SERIES_SLUG = "metallic-rouge"
 SOURCE_NOTE = (
@@ -63,22 +65,26 @@ class Info(commands.Cog):
     @app_commands.command(name="about", description="About the series and this bot")
     async def about(self, interaction: discord.Interaction) -> None:
         bot = lore_of(interaction)
-        lore = bot.lore
-        policy = policy_for(interaction)
-        pages: list[discord.Embed] = []
-        series = lore.get(SERIES_SLUG, interaction.guild_id)
-        view = lore.render(series, policy, interaction.guild_id) if series else None
-        if view is not None:
-            pages = embeds.entry_pages(view)[:1]
-        meta = lore.canon_meta
-        about = discord.Embed(title="About this bot", colour=embeds.NEUTRAL)
-        about.add_field(name="Bot version", value=bot.version, inline=True)
-        about.add_field(name="Lore pack", value=f"{meta.name} v{meta.version}", inline=True)
-        about.add_field(name="Entries", value=str(len(lore.index_for(interaction.guild_id))), inline=True)
-        about.add_field(name="Where the lore comes from", value=SOURCE_NOTE + f" ({len(meta.sources)} sources)")
-        about.set_footer(text=embeds.footer_text(policy))
-        pages.append(about)
+        pages = about_pages(bot.lore, policy_for(interaction), interaction.guild_id, bot.version)
         await send(interaction, embeds=pages, ephemeral=True)
+
+
+def about_pages(lore: LoreService, policy: Policy, guild_id: int | None, version: str) -> list[discord.Embed]:
+    """The series card and the bot's own card (its entry count is of what this channel may see)."""
+    pages: list[discord.Embed] = []
+    series = lore.get(SERIES_SLUG, guild_id)
+    view = lore.render(series, policy, guild_id) if series else None
+    if view is not None:
+        pages = embeds.entry_pages(view)[:1]
+    meta = lore.canon_meta
+    about = discord.Embed(title="About this bot", colour=embeds.NEUTRAL)
+    about.add_field(name="Bot version", value=version, inline=True)
+    about.add_field(name="Lore pack", value=f"{meta.name} v{meta.version}", inline=True)
+    about.add_field(name="Entries", value=str(lore.entry_count(policy, guild_id)), inline=True)
+    about.add_field(name="Where the lore comes from", value=SOURCE_NOTE + f" ({len(meta.sources)} sources)")
+    about.set_footer(text=embeds.footer_text(policy))
+    pages.append(about)
+    return pages
 
 
 async def setup(bot: commands.Bot) -> None:

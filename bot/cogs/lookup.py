@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import discord
 from discord import app_commands
@@ -12,8 +13,10 @@ from bot import embeds, limits
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
 from bot.views import DidYouMean, Paginator
+from lore.markup import escape
 from lore.model import MAX_EPISODE, Kind
 from lore.search import Candidate
+from lore.service import LoreService
 from lore.spoilers import Policy
 
 #: Value of the single "no match" autocomplete choice (Discord caches an empty list of choices).
@@ -57,14 +60,74 @@ async def reply_pages(interaction: discord.Interaction, pages: list[discord.Embe
     view.message = await send(interaction, embeds=[pages[0]], view=view, ephemeral=ephemeral)
 
 
-def no_match_message(query: str, suggestions: list[Candidate]) -> str:
-    text = f"I found nothing called “{limits.shorten(query.strip(), 80)}”"
+def echo(query: str) -> str:
+    """The viewer's own words, quoted back as Markdown that cannot open or close anything."""
+    return escape(limits.shorten(query.strip(), 80))
+
+
+def no_match_message(query: str, suggestions: list[Candidate], later: str | None = None) -> str:
+    text = f"I found nothing called “{echo(query)}”"
     if suggestions:
-        names = ", ".join(f"**{c.name}**" for c in suggestions[:5])
+        names = ", ".join(f"**{escape(c.name)}**" for c in suggestions[:5])
         text += f". Closest: {names}."
     else:
         text += "."
-    return text
+    return text + (f"\n{later}" if later else "")
+
+
+def did_you_mean_message(query: str, later: str | None = None) -> str:
+    return f"“{echo(query)}” could be more than one thing. Did you mean…" + (f"\n{later}" if later else "")
+
+
+@dataclass(slots=True)
+class Planned:
+    """What a lookup answers with: a card (``pages``), a pick (``content`` and ``candidates`` for
+    the "did you mean" select) or a miss (``content`` with the closest names)."""
+
+    pages: list[discord.Embed] = field(default_factory=list)
+    content: str | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def plan_answer(
+    lore: LoreService,
+    query: str,
+    kinds: Iterable[Kind] | None,
+    policy: Policy,
+    guild_id: int | None,
+    *,
+    restrict: set[str] | None = None,
+) -> Planned:
+    """The reply to a lookup, decided from the service's answer (shared by every lookup command)."""
+    result = lore.ask(query, policy, guild_id, kinds)
+    view = result.view
+    if restrict is not None and view is not None and view.slug not in restrict:
+        view = None
+    if view is not None:
+        return Planned(pages=embeds.entry_pages(view))
+    later = result.note if result.view is None else lore.later_note(query, policy, guild_id, kinds)
+    candidates = [c for c in result.result.candidates if restrict is None or c.slug in restrict]
+    if candidates and (result.result.ambiguous or candidates[0].score >= DID_YOU_MEAN_FLOOR):
+        return Planned(content=did_you_mean_message(query, later), candidates=candidates)
+    return Planned(content=no_match_message(query, candidates, later))
+
+
+def nine_choices(
+    lore: LoreService, current: str, policy: Policy, guild_id: int | None
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete of /immortal-nine's member: the members the roster shows."""
+    roster = lore.roster(IMMORTAL_NINE, policy, guild_id)
+    members = {line.slug for line in roster.members} if roster else set()
+    cands = [c for c in lore.complete(current, policy, guild_id, (Kind.CHARACTER,), 200) if c.slug in members]
+    return choices_for(cands, current)
+
+
+def episode_reply(lore: LoreService, number: int, policy: Policy, guild_id: int | None) -> Planned:
+    """/episode: the episode's card (its number and air date at least), else a sentence."""
+    view = lore.episode(number, policy, guild_id)
+    if view is None:
+        return Planned(content=f"Episode {number} is beyond the spoiler setting here (up to episode {policy.episode}).")
+    return Planned(pages=embeds.entry_pages(view))
 
 
 async def answer(
@@ -82,30 +145,18 @@ async def answer(
     if limits_of(interaction).too_long(query):
         await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
         return
-    bot = lore_of(interaction)
     policy = policy_for(interaction, private)
-    guild_id = interaction.guild_id
-    result = bot.lore.ask(query, policy, guild_id, kinds)
-    if restrict is not None and result.view is not None and result.view.slug not in restrict:
-        result.view = None
-    view = result.view
-    if view is not None:
-        await reply_pages(interaction, embeds.entry_pages(view), ephemeral=private)
-        return
-    candidates = [c for c in result.result.candidates if restrict is None or c.slug in restrict]
-    if candidates and (result.result.ambiguous or candidates[0].score >= DID_YOU_MEAN_FLOOR):
-        await did_you_mean(interaction, query, candidates, kinds, private, policy)
-        return
-    await send(interaction, no_match_message(query, candidates), ephemeral=True)
+    planned = plan_answer(lore_of(interaction).lore, query, kinds, policy, interaction.guild_id, restrict=restrict)
+    if planned.pages:
+        await reply_pages(interaction, planned.pages, ephemeral=private)
+    elif planned.candidates:
+        await did_you_mean(interaction, planned.content or "", planned.candidates, policy, private)
+    else:
+        await send(interaction, planned.content, ephemeral=True)
 
 
 async def did_you_mean(
-    interaction: discord.Interaction,
-    query: str,
-    candidates: list[Candidate],
-    kinds: Iterable[Kind] | None,
-    private: bool,
-    policy: Policy,
+    interaction: discord.Interaction, text: str, candidates: list[Candidate], policy: Policy, private: bool
 ) -> None:
     async def chosen(choice: discord.Interaction, slug: str) -> None:
         lore = lore_of(choice).lore
@@ -123,7 +174,6 @@ async def did_you_mean(
             pager.message = choice.message
 
     picker = DidYouMean(candidates, interaction.user.id, chosen)
-    text = f"“{limits.shorten(query.strip(), 80)}” could be more than one thing. Did you mean…"
     picker.message = await send(interaction, text, view=picker, ephemeral=private)
 
 
@@ -194,14 +244,7 @@ class Lookup(commands.Cog):
         if limits_of(interaction).too_long(current):
             return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
         private = bool(getattr(interaction.namespace, "private", False))
-        policy = policy_for(interaction, private)
-        lore = lore_of(interaction).lore
-        roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
-        members = {line.slug for line in roster.members} if roster else set()
-        cands = [
-            c for c in lore.complete(current, policy, interaction.guild_id, (Kind.CHARACTER,), 200) if c.slug in members
-        ]
-        return choices_for(cands, current)
+        return nine_choices(lore_of(interaction).lore, current, policy_for(interaction, private), interaction.guild_id)
 
     # -- /episode ----------------------------------------------------------------------------
     @app_commands.command(name="episode", description="An episode: title, air date and synopsis")
@@ -212,17 +255,13 @@ class Lookup(commands.Cog):
         number: app_commands.Range[int, 1, MAX_EPISODE],
         private: bool = False,
     ) -> None:
-        lore = lore_of(interaction).lore
-        policy = policy_for(interaction, private)
-        view = lore.episode(number, policy, interaction.guild_id)
-        if view is None:
-            await send(
-                interaction,
-                f"Episode {number} is beyond the spoiler setting here (up to episode {policy.episode}).",
-                ephemeral=True,
-            )
-            return
-        await reply_pages(interaction, embeds.entry_pages(view), ephemeral=private)
+        planned = episode_reply(
+            lore_of(interaction).lore, number, policy_for(interaction, private), interaction.guild_id
+        )
+        if planned.pages:
+            await reply_pages(interaction, planned.pages, ephemeral=private)
+        else:
+            await send(interaction, planned.content, ephemeral=True)
 
     # -- /search -----------------------------------------------------------------------------
     @app_commands.command(name="search", description="Search the text of all lore (names, summaries, facts)")

@@ -15,11 +15,12 @@ from discord.ext import commands
 
 from bot import limits
 from bot.checks import admin_group_check, guild_id_of
-from bot.cogs.lookup import NO_MATCH, autocomplete_entries
+from bot.cogs.lookup import NO_MATCH, autocomplete_entries, echo
 from bot.ratelimit import heavy
 from bot.replies import defer, lore_of, policy_for, send
 from bot.views import AdminForm, Confirm
 from lore.errors import LoreError, PackError, StaleEntry
+from lore.markup import escape
 from lore.model import MAX_EPISODE, Alias, Entry, Kind
 from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION
 from lore.spoilers import Mode, Policy
@@ -91,18 +92,13 @@ def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool =
     policy = policy_for(interaction)
     answer = lore.ask(name, policy, guild_id_of(interaction))
     view, match = answer.view, answer.result.match
-    if view is not None and view.masked:
-        raise LoreError(
-            f"That name belongs to lore beyond this channel's spoiler setting ({view.title}). "
-            "Run the command in a channel whose setting reaches that episode."
-        )
-    if view is None or match is None or view.slug is None:
+    if view is None or match is None:
         if answer.result.ambiguous:
             raise LoreError("That name matches several entries: pick one from the suggestions.")
-        raise LoreError(f"No entry called “{limits.shorten(name, 80)}” in this server's lore.")
+        raise LoreError(f"No entry called “{echo(name)}” in this server's lore.")
     if exact and match.score < 100.0:
         raise LoreError(
-            f"No entry is called exactly “{limits.shorten(name, 80)}”. Did you mean **{view.name}**? "
+            f"No entry is called exactly “{echo(name)}”. Did you mean **{escape(view.name)}**? "
             "Pick it from the suggestions or type its full name; nothing was changed."
         )
     entry = lore.get(view.slug, guild_id_of(interaction))
@@ -122,7 +118,7 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         canon = lore.ask(name, policy_for(interaction), None)
         candidates = []
         named = canon.result.match is not None and canon.result.match.score >= 100.0
-        slug = canon.view.slug if canon.view is not None and not canon.view.masked else None
+        slug = canon.view.slug if canon.view is not None else None
         # only for an entry this server removed: a live version of its own (ambiguous, inexact or
         # beyond the channel) was judged above, and must not be reached around
         if slug is not None and (named or not exact) and lore.get(slug, guild_id_of(interaction)) is None:

@@ -35,8 +35,8 @@ OverrideChannel = app_commands.Transform[app_commands.AppCommandChannel, _Overri
 CHANNEL_HELP = "Only this channel (its threads and forum posts follow it)"
 
 MODE_HELP = {
-    Mode.HIDE: "later lore is left out, and the reply says how much",
-    Mode.TAG: "later lore is shown in spoiler tags",
+    Mode.HIDE: "later lore is left out, as if it did not exist",
+    Mode.TAG: "as hide, plus one spoiler-tagged block of later lore in every reply",
     Mode.SHOW: "everything is shown",
 }
 

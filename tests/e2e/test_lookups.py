@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fakediscord import CommandUnavailable
+from tests.counterfactual.markup import outside, spans
 
 EPHEMERAL = 64
 
@@ -48,16 +49,18 @@ async def test_character_card_with_typo(world):
     assert card["title"] == "Naomi Orthmann"
     assert footer(r).startswith("Spoilers: up to episode 0 · tag")
     assert {"Also known as", "Status", "First appearance"} <= {f["name"] for f in card["fields"]}
-    # the episode-6 fact is there, in spoiler tags (default policy: episode 0, tag)
-    facts = next(f for f in card["fields"] if f["name"] == "Facts")["value"]
-    assert "||She is secretly an Ochrona agent.||" in facts
+    # the episode-6 fact is there, in the one spoiler block (default policy: episode 0, tag)
+    later = next(f for f in card["fields"] if f["name"] == "Later episodes")["value"]
+    assert "She is secretly an Ochrona agent." in spans(later)[0] and outside(later) == ""
+    assert card["fields"][-1]["name"] == "Later episodes"
 
 
-async def test_hide_mode_counts_what_is_held_back(world):
+async def test_hide_mode_says_nothing_of_what_is_held_back(world):
     await world.fake.slash("spoilers mode", {"mode": "hide"}, user=world.admin, channel=world.ch())
     r = await world.fake.slash("character", {"name": "naomi"}, user=world.viewer, channel=world.ch())
-    assert "Ochrona agent" not in r.all_text
-    assert "held back" in footer(r) and "· hide" in footer(r)
+    assert "Ochrona agent" not in r.all_text and "||" not in r.all_text
+    # no count: how much is held back would rank characters by how much is still to come
+    assert footer(r) == "Spoilers: up to episode 0 · hide (server)"
 
 
 @pytest.mark.parametrize(("mode", "expect_noir"), [("hide", False), ("tag", False), ("show", True)])
@@ -109,12 +112,12 @@ async def test_private_reply_uses_the_users_progress(world):
     assert "not set" in again.content
 
 
-async def test_tag_mode_exact_name_of_a_later_entry_is_masked(world):
+async def test_tag_mode_exact_name_of_a_later_entry_is_the_hide_reply_plus_a_spoiler_note(world):
     r = await world.fake.slash("character", {"name": "Jet Black Noir"}, user=world.viewer, channel=world.ch())
-    card = r.embeds[0]
-    assert card["title"] == "Spoiler: episode 8"
-    assert "Noir" not in card["title"] and "Noir" not in footer(r)
-    assert "||Jet Black Noir||" in card["description"]
+    assert not r.embeds and "episode 8" in spans(r.content)[-1]
+    await world.fake.slash("spoilers mode", {"mode": "hide"}, user=world.admin, channel=world.ch())
+    hidden = await world.fake.slash("character", {"name": "Jet Black Noir"}, user=world.viewer, channel=world.ch())
+    assert outside(r.content).rstrip("\n") == hidden.content
 
 
 async def test_did_you_mean_select_answers_with_the_chosen_entry(world):
@@ -139,7 +142,10 @@ async def test_roster_episode_help_about(world):
     await world.fake.slash("spoilers episode", {"number": 3}, user=world.admin, channel=world.ch())
     roster = await world.fake.slash("immortal-nine", user=world.viewer, channel=world.ch())
     assert "Phantom Verde" in roster.embeds[0]["description"]
-    assert "Jet Black Noir" not in roster.all_text  # introduced in episode 8
+    page = roster.embeds[0]
+    # introduced in episode 8: only inside the roster's spoiler block
+    assert "Jet Black Noir" not in outside(page["description"]) + "".join(outside(f["value"]) for f in page["fields"])
+    assert "Jet Black Noir" in spans(page["fields"][-1]["value"])[0]
     member = await world.fake.slash("immortal-nine", {"member": "verde"}, user=world.viewer, channel=world.ch())
     assert member.embeds[0]["title"] == "Phantom Verde"
     ep = await world.fake.slash("episode", {"number": 1}, user=world.viewer, channel=world.ch())

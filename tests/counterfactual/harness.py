@@ -1,0 +1,226 @@
+"""The counterfactual spoiler oracle: every user-reachable output, in the real world and in the
+visible world (:mod:`lore.visible`), side by side.
+
+A *world* is a :class:`LoreService` over an in-memory database whose canon is a pack. The real
+world holds the whole pack; the visible world at episode E holds ``visible_pack(pack, E)``. For a
+policy (E, mode), :func:`lookup_surfaces` and :func:`fixed_surfaces` compute every output a user
+can reach, laid out as the Discord adapter lays it out (``bot.embeds``, the lookup cog's reply
+planning, autocomplete choices, select options) plus the CLI's JSON. :func:`comparable` turns an
+output into what must not depend on later lore: under ``hide`` the output itself; under ``tag``
+the output with the content of every spoiler span blanked, in the places Discord renders spans
+(message content, embed descriptions and field values; everything in the CLI's JSON). Titles,
+field names, footers, choices and option labels are compared as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import discord
+
+from bot.cogs.info import about_pages
+from bot.cogs.lookup import (
+    CONCEPT_KINDS,
+    IMMORTAL_NINE,
+    Planned,
+    choices_for,
+    episode_reply,
+    nine_choices,
+    plan_answer,
+)
+from bot.embeds import roster_pages, search_pages
+from bot.views import DidYouMean
+from lore.model import MAX_EPISODE, Entry, Kind, Pack
+from lore.packs import dump_pack
+from lore.service import LoreService
+from lore.spoilers import Mode, Policy
+from lore.visible import visible_pack
+from tests.counterfactual.markup import blank
+
+#: The episodes the suite compares the worlds at.
+EPISODES = (0, 1, 3, 6, 8, 11, 12)
+MODES = (Mode.HIDE, Mode.TAG)
+KIND_SETS: tuple[tuple[str, tuple[Kind, ...] | None], ...] = (
+    ("lore", None),
+    ("character", (Kind.CHARACTER,)),
+    ("faction", (Kind.FACTION,)),
+    ("concept", CONCEPT_KINDS),
+)
+
+
+async def open_world(pack: Pack, where: Path) -> LoreService:
+    """A service whose canon is ``pack`` (written to ``where`` as JSON), over an in-memory database."""
+    where.write_text(dump_pack(pack, "json"), encoding="utf-8")
+    return await LoreService.open(":memory:", canon_pack=where)
+
+
+class Worlds:
+    """The real world and the visible world at every episode of :data:`EPISODES`, opened once."""
+
+    def __init__(self, pack: Pack, real: LoreService, visible: dict[int, LoreService]):
+        self.pack, self.real, self.visible = pack, real, visible
+
+    @classmethod
+    async def open(cls, pack: Pack, tmp: Path, episodes: tuple[int, ...] = EPISODES) -> Worlds:
+        real = await open_world(pack, tmp / "real.json")
+        visible = {e: await open_world(visible_pack(pack, e), tmp / f"visible-{e}.json") for e in episodes}
+        return cls(pack, real, visible)
+
+    async def close(self) -> None:
+        await self.real.close()
+        for svc in self.visible.values():
+            await svc.close()
+
+
+# -- outputs ---------------------------------------------------------------------------------
+def embed_out(embed: discord.Embed) -> dict[str, Any]:
+    return embed.to_dict()  # type: ignore[return-value]
+
+
+async def planned_out(planned: Planned) -> dict[str, Any]:
+    """A reply as Discord would carry it: embeds, content and the "did you mean" select's options."""
+    options: list[tuple[str, str, str | None]] = []
+    if planned.candidates:
+
+        async def never(_interaction: discord.Interaction, _slug: str) -> None:  # pragma: no cover
+            raise AssertionError
+
+        picker = DidYouMean(planned.candidates, 1, never)
+        options = [(o.label, o.value, o.description) for o in picker.select.options]
+        picker.stop()
+    return {"embeds": [embed_out(e) for e in planned.pages], "content": planned.content, "options": options}
+
+
+def choices_out(choices: list[Any]) -> list[tuple[str, str]]:
+    return [(c.name, str(c.value)) for c in choices]
+
+
+async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id: int | None = None) -> dict[str, Any]:
+    """Everything a user reaches by typing ``query``: autocomplete of every lookup, the reply of
+    every lookup command, the Immortal Nine member lookup, full-text search and the CLI's JSON."""
+    out: dict[str, Any] = {}
+    for label, kinds in KIND_SETS:
+        out[f"complete/{label}"] = choices_out(choices_for(svc.complete(query, policy, guild_id, kinds), query))
+        out[f"answer/{label}"] = await planned_out(plan_answer(svc, query, kinds, policy, guild_id))
+    out["complete/immortal-nine"] = choices_out(nine_choices(svc, query, policy, guild_id))
+    roster = svc.roster(IMMORTAL_NINE, policy, guild_id)
+    members = {line.slug for line in roster.members} if roster else set()
+    out["answer/immortal-nine"] = await planned_out(
+        plan_answer(svc, query, (Kind.CHARACTER,), policy, guild_id, restrict=members)
+    )
+    results = await svc.search_text(query, policy, guild_id)
+    out["search"] = [embed_out(e) for e in search_pages(results, policy)]
+    out["cli/json"] = svc.ask(query, policy, guild_id).to_json()
+    return out
+
+
+async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None = None) -> dict[str, Any]:
+    """What a user reaches without typing a name: empty autocompletes, the roster, every episode
+    card, /about."""
+    out: dict[str, Any] = {}
+    for label, kinds in KIND_SETS:
+        out[f"complete/{label}/empty"] = choices_out(choices_for(svc.complete("", policy, guild_id, kinds), ""))
+    out["complete/immortal-nine/empty"] = choices_out(nine_choices(svc, "", policy, guild_id))
+    roster = svc.roster(IMMORTAL_NINE, policy, guild_id)
+    out["roster"] = [embed_out(e) for e in roster_pages(roster)] if roster else None
+    for n in range(1, MAX_EPISODE + 1):
+        out[f"episode/{n}"] = await planned_out(episode_reply(svc, n, policy, guild_id))
+    out["about"] = [embed_out(e) for e in about_pages(svc, policy, guild_id, "test")]
+    return out
+
+
+# -- comparison ------------------------------------------------------------------------------
+#: Embed keys whose text Discord renders as markdown (spoiler spans included).
+_MARKDOWN_KEYS = {"description", "value"}
+
+
+def _blank_embed(obj: Any, key: str | None = None) -> Any:
+    if isinstance(obj, dict):
+        return {k: _blank_embed(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_blank_embed(v, key) for v in obj]
+    if isinstance(obj, str) and key in _MARKDOWN_KEYS:
+        return blank(obj)
+    return obj
+
+
+def _blank_all(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _blank_all(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_blank_all(v) for v in obj]
+    return blank(obj) if isinstance(obj, str) else obj
+
+
+def comparable(surfaces: dict[str, Any], mode: Mode) -> dict[str, Any]:
+    """What must be identical between the worlds under ``mode``."""
+    if mode is not Mode.TAG:
+        return surfaces
+    out: dict[str, Any] = {}
+    for name, value in surfaces.items():
+        if name.startswith("cli/"):
+            out[name] = _blank_all(value)
+        elif name.startswith("complete/"):
+            out[name] = value  # choices: plain text, no spans rendered
+        elif isinstance(value, dict) and "embeds" in value:
+            out[name] = {
+                "embeds": _blank_embed(value["embeds"]),
+                "content": blank(value["content"]) if value["content"] else value["content"],
+                "options": value["options"],
+            }
+        else:
+            out[name] = _blank_embed(value)
+    return out
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two outputs first differ (for a readable failure), or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return f"{path}/{k}: present in only one world"
+            d = first_difference(a[k], b[k], f"{path}/{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items in the real world, {len(b)} in the visible one"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    if a != b:
+        real, visible = (json.dumps(x, ensure_ascii=False)[:300] for x in (a, b))
+        return f"{path}: real {real} != visible {visible}"
+    return None
+
+
+def assert_same(real: dict[str, Any], visible: dict[str, Any], mode: Mode, context: str) -> None:
+    d = first_difference(comparable(real, mode), comparable(visible, mode))
+    assert d is None, f"{context}: the reply depends on later lore at {d}"
+
+
+# -- queries ---------------------------------------------------------------------------------
+def _hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def query_pool(entries: list[Entry]) -> list[str]:
+    """Names, aliases, slugs and Japanese names (katakana and hiragana) of every entry, later ones included."""
+    pool: list[str] = []
+    for e in entries:
+        pool.append(e.slug)
+        for name, _ in e.all_names():
+            pool.append(name)
+            if any(unicodedata.name(c, "").startswith("KATAKANA") for c in name):
+                pool.append(_hiragana(name))
+    return sorted(set(pool))
+
+
+TYPO_ALPHABET = string.ascii_lowercase + " -"

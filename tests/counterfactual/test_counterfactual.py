@@ -1,0 +1,155 @@
+"""The counterfactual spoiler property, over the canon pack: every reply under a policy (E, mode)
+is the reply computed from the visible world at E (under ``tag``: outside the spoiler spans).
+
+Queries are drawn from the names, aliases, slugs and Japanese names of *every* entry (later ones
+included), their prefixes and typos, and free text; each is run through every lookup surface in
+both worlds at episodes 0, 1, 3, 6, 8, 11 and 12, in both modes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lore.packs import CANON_PACK_PATH, parse_text, validate
+from lore.spoilers import Mode, Policy
+from tests.counterfactual.harness import (
+    EPISODES,
+    MODES,
+    TYPO_ALPHABET,
+    Worlds,
+    assert_same,
+    fixed_surfaces,
+    lookup_surfaces,
+    query_pool,
+)
+
+pytestmark = pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack not present")
+
+#: Generated queries per (episode, mode): 14 combinations.
+EXAMPLES = 150
+COUNTED: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory):
+    loop = asyncio.new_event_loop()
+    pack = validate(parse_text(CANON_PACK_PATH.read_bytes(), name=CANON_PACK_PATH.name))
+    w = loop.run_until_complete(Worlds.open(pack, tmp_path_factory.mktemp("worlds")))
+    yield w, loop
+    loop.run_until_complete(w.close())
+    loop.close()
+
+
+def query_strategy(pool: list[str]) -> st.SearchStrategy[str]:
+    name = st.sampled_from(pool)
+
+    @st.composite
+    def prefix(draw: st.DrawFn) -> str:
+        q = draw(name)
+        return q[: draw(st.integers(1, max(1, len(q))))]
+
+    @st.composite
+    def typo(draw: st.DrawFn) -> str:
+        q = list(draw(name))
+        i = draw(st.integers(0, max(0, len(q) - 1)))
+        op = draw(st.sampled_from(["drop", "swap", "replace", "insert", "case"]))
+        if op == "drop" and len(q) > 1:
+            del q[i]
+        elif op == "swap" and i + 1 < len(q):
+            q[i], q[i + 1] = q[i + 1], q[i]
+        elif op == "replace":
+            q[i] = draw(st.sampled_from(TYPO_ALPHABET))
+        elif op == "insert":
+            q.insert(i, draw(st.sampled_from(TYPO_ALPHABET)))
+        else:
+            q = list("".join(q).upper())
+        return "".join(q)
+
+    free = st.text(alphabet=TYPO_ALPHABET + "|`>*_@<", min_size=0, max_size=12)
+    return st.one_of(name, name, prefix(), typo(), free)
+
+
+def check(worlds, episode: int, mode: Mode, query: str) -> None:
+    w, loop = worlds
+    policy = Policy(episode, mode)
+    real = loop.run_until_complete(lookup_surfaces(w.real, policy, query))
+    visible = loop.run_until_complete(lookup_surfaces(w.visible[episode], policy, query))
+    assert_same(real, visible, mode, f"query {query!r} at episode {episode}, {mode.value}")
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+@pytest.mark.parametrize("episode", EPISODES)
+def test_every_lookup_surface_is_the_visible_worlds(worlds, episode, mode):
+    pool = query_pool(worlds[0].pack.entries)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(query=query_strategy(pool))
+    def run(query: str) -> None:
+        COUNTED[f"{episode}/{mode.value}"] = COUNTED.get(f"{episode}/{mode.value}", 0) + 1
+        check(worlds, episode, mode, query)
+
+    run()
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+@pytest.mark.parametrize("episode", EPISODES)
+def test_fixed_surfaces_are_the_visible_worlds(worlds, episode, mode):
+    w, loop = worlds
+    policy = Policy(episode, mode)
+    real = loop.run_until_complete(fixed_surfaces(w.real, policy))
+    visible = loop.run_until_complete(fixed_surfaces(w.visible[episode], policy))
+    assert_same(real, visible, mode, f"episode {episode}, {mode.value}")
+
+
+def _later_items(entry, episode: int) -> int:
+    items = [a.episode for a in entry.aliases] + [f.episode for f in entry.facts]
+    items += [a.episode for a in entry.attributes] + [r.episode for r in entry.relations]
+    return sum(1 for ep in items if ep > episode)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+def test_a_planted_oracle_is_caught(worlds, monkeypatch, mode):
+    """The harness can fail: put the old "N later items held back" count back into the card (as
+    plain text, outside any span) and the comparison with the visible world catches it."""
+    import lore.service
+    from lore.markup import escape
+
+    original = lore.service.render_entry
+
+    def leaky(entry, policy, **kw):
+        view = original(entry, policy, **kw)
+        if view is not None:
+            view.summary += escape(f" ({_later_items(entry, policy.episode)} later items held back)")
+        return view
+
+    monkeypatch.setattr(lore.service, "render_entry", leaky)
+    with pytest.raises(AssertionError, match="depends on later lore"):
+        for query in ("Rouge Redstar", "Naomi Orthmann", "Jean Junghardt", "Ash Stahl"):
+            check(worlds, 3, mode, query)
+
+
+def test_a_planted_slug_oracle_is_caught(worlds, monkeypatch):
+    """The old tell of hidden slugs — a miss with no suggestions, where any other miss gets the
+    closest names — is caught too."""
+    from lore.search import LayeredIndex, LookupResult
+
+    original = LayeredIndex.lookup
+
+    def leaky(self, query, policy, kinds=None):
+        if self.find(query.strip()) is not None:
+            result = original(self, query, policy, kinds)
+            if result.match is None:
+                return LookupResult(query=query)
+            return result
+        return original(self, query, policy, kinds)
+
+    monkeypatch.setattr(LayeredIndex, "lookup", leaky)
+    hidden = [e.slug for e in worlds[0].pack.entries if e.introduced > 3]
+    assert hidden
+    with pytest.raises(AssertionError, match="depends on later lore"):
+        for slug in hidden:
+            check(worlds, 3, Mode.HIDE, slug)
