@@ -55,6 +55,29 @@ def _split_plain(text: str, limit: int) -> list[str]:
     return [text[:limit], *_split_plain(text[limit:], limit)]
 
 
+def _dangling(text: str) -> bool:
+    """Whether ``text`` ends with an odd run of backslashes (it would escape what follows)."""
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
+def _split_escaped(text: str, limit: int) -> list[str]:
+    """Split a span's escaped content like plain text, never between a backslash and the character
+    it escapes (a part ending in one backslash would escape the span's closing pipes)."""
+    parts = _split_plain(text, limit)
+    if not any(_dangling(p) for p in parts):
+        return parts
+    out: list[str] = []
+    while len(text) > limit:
+        cut = limit
+        while cut > 1 and _dangling(text[:cut]):
+            cut -= 1
+        out.append(text[:cut])
+        text = text[cut:]
+    if text:
+        out.append(text)
+    return out
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Split ``text`` into chunks of at most ``limit`` characters.
 
@@ -73,7 +96,7 @@ def split_text(text: str, limit: int) -> list[str]:
         if len(inner) + 4 <= limit:
             pieces.append(m.group(0))
         else:
-            pieces.extend(f"||{part}||" for part in _split_plain(inner, limit - 4))
+            pieces.extend(f"||{part}||" for part in _split_escaped(inner, limit - 4))
         pos = m.end()
     if pos < len(text):
         pieces.extend(_split_plain(text[pos:], limit))

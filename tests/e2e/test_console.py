@@ -74,7 +74,9 @@ def test_console_episode_card_lists_the_cast_the_viewer_may_see(tmp_path):
     )
     proc = run_console(script + "\n", tmp_path)
     assert proc.returncode == 0, proc.stderr
-    at5, at3 = proc.stdout.split("## Episode 5:")[1:3]
+    at5, at3 = proc.stdout.split("## Episode 5")[1:3]
+    # the title is known from the preview at the end of episode 4: not yet at episode 3
+    assert at5.startswith(": Carnival Dances") and not at3.startswith(":") and "Carnival Dances" not in at3
     # at episode 5: the cast, first appearances marked, and nobody introduced later (Eva, Noir: episode 8)
     assert "Cast" in at5 and "Opera (first appearance)" in at5 and "The Puppetmaster" in at5
     assert "Eden Varok" in at5 and "Eva" not in at5 and "Noir" not in at5
