@@ -75,7 +75,7 @@ class _Visible:
         if slug not in self._views:
             entry = self.lore.get(slug, self.guild_id)
             view = self.lore.render(entry, self.policy, self.guild_id) if entry is not None else None
-            self._views[slug] = view if view is not None and not view.masked else None
+            self._views[slug] = view
         return self._views[slug]
 
     def relations(self, slug: str) -> list[tuple[RelationType, str]]:
@@ -86,7 +86,7 @@ class _Visible:
         out = []
         for item in view.relations:
             rtype = _TYPE_OF_LABEL.get(item.label or "")
-            if item.spoiler or item.target is None or rtype is None:
+            if item.target is None or rtype is None:
                 continue
             if self.view(item.target) is not None:
                 out.append((rtype, item.target))
@@ -240,7 +240,7 @@ def timeline(
         st = view.status
         # the status the viewer reads (the renderer picks the latest one revealed to them)
         status = None
-        if st is not None and not st.spoiler:
+        if st is not None:
             status = next(
                 (
                     x
@@ -260,7 +260,7 @@ def timeline(
                 text = f"{view.title}: {note}"
             events.setdefault(status.episode, []).append((0, view.title.casefold(), Event("death", text)))
         for item in view.relations:
-            if item.spoiler or item.target is None or item.label != RelationType.IDENTITY_OF.label:
+            if item.target is None or item.label != RelationType.IDENTITY_OF.label:
                 continue
             other = vis.view(item.target)
             pair = frozenset((slug, item.target))
@@ -274,7 +274,7 @@ def timeline(
     rows = []
     for number in range(max(1, first), last + 1):
         ep = lore.episode(number, policy, guild_id)
-        if ep is None or ep.masked or ep.episode is None:
+        if ep is None or ep.episode is None:
             continue
         info = ep.episode
         evs = tuple(e for _, _, e in sorted(events.get(number, []), key=lambda t: (t[0], t[1], t[2].text)))

@@ -9,12 +9,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
-from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, no_match_message
-from bot.palette import KIND_COLOURS, NEUTRAL
+from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, echo, no_match_message
+from bot.palette import KIND_COLOURS
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
 from lore.graph import MAX_NODES, last_episode
+from lore.markup import escape
 from lore.model import MAX_EPISODE, Kind
 from lore.spoilers import Mode, Policy
 
@@ -74,21 +75,12 @@ class Pictures(commands.Cog):
         if view is None:
             candidates = answer.result.candidates
             if answer.result.ambiguous and candidates:
-                names = ", ".join(f"**{c.name}**" for c in candidates[:5])
-                text = f"“{limits.shorten(name.strip(), 80)}” could be more than one thing: {names}. Pick one."
+                names = ", ".join(f"**{escape(c.name)}**" for c in candidates[:5])
+                text = f"“{echo(name)}” could be more than one thing: {names}. Pick one."
+                text += f"\n{answer.note}" if answer.note else ""
             else:
-                text = no_match_message(name, candidates)
+                text = no_match_message(name, candidates, answer.note)
             await send(interaction, text, ephemeral=True)
-            return
-        if view.masked or view.slug is None:
-            embed = discord.Embed(
-                title=view.title,
-                colour=NEUTRAL,
-                description=f"Its relations are beyond the spoiler setting here ({_reach_text(policy)}): "
-                "no map is drawn.",
-            )
-            embed.set_footer(text=embeds.footer_text(policy))
-            await send(interaction, embeds=[embed], ephemeral=private)
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
