@@ -8,6 +8,7 @@ import io
 from PIL import Image
 
 from fakediscord import FakeDiscord
+from tests.counterfactual.markup import outside, spans
 
 EPHEMERAL = 64
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -63,9 +64,10 @@ async def test_a_later_entry_gets_no_map(world):
     assert "Jet Black Noir" not in r.all_text
     await world.fake.slash("spoilers mode", {"mode": "tag"}, user=world.admin, channel=ch)
     tagged = await world.fake.slash("relations", {"name": "jet black noir"}, user=world.viewer, channel=ch)
-    assert not tagged.attachments
-    assert tagged.embeds[0]["title"].startswith("Spoiler: episode")
-    assert "Jet Black Noir" not in tagged.embeds[0]["title"]
+    # under tag: the hide reply, plus the spoiler note every miss carries
+    assert not tagged.attachments and not tagged.embeds
+    assert outside(tagged.content).rstrip("\n") == r.content
+    assert "Jet Black Noir" in spans(tagged.content)[-1]
 
 
 async def test_relations_autocomplete_is_gated(world):
