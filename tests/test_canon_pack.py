@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from lore.model import MAX_EPISODE, RELATION_LABELS, Entry, Kind, Pack, RelationType
+from lore.visible import title_episode
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK_PATH = ROOT / "lore" / "packs" / "canon.yaml"
@@ -102,7 +103,8 @@ def visible_text(pack: Pack, episode: int) -> str:
             if st.episode <= episode:
                 chunks.append(f"{st.state.value} {st.note or ''}")
         if e.episode is not None:
-            chunks += [e.episode.title, e.episode.title_ja or "", *e.episode.alt_titles]
+            if title_episode(e) <= episode:  # an episode's titles are known from the preview before it
+                chunks += [e.episode.title, e.episode.title_ja or "", *e.episode.alt_titles]
             for c in e.episode.cast:
                 who = by_slug.get(c.character)
                 if who is not None and max(e.episode.number, who.introduced, c.episode) <= episode:
