@@ -432,7 +432,9 @@ class PgStore(Store):
             f"FROM lore_text_rows AS r, q WHERE r.tsv @@ q.q AND r.scope = ANY($2::text[]){where} "
             f"ORDER BY {order} LIMIT $3"
         )
-        options = "StartSel=\x02, StopSel=\x03, MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
+        options = (
+            "StartSel=\x02, StopSel=\x03, MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
+        )
         args: list[object] = [query, scopes, limit, options]
         if bound is not None:
             args.append(bound)
