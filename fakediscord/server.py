@@ -1681,6 +1681,7 @@ class FakeDiscord:
             from_component=rec.source_message_id is not None,
             require_no_mentions=self.require_no_mentions,
         )
+        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
         rejected = self._check(ctx, issues, rec)
         if rejected:
             rec.rejected.append(ctx.recorded)
@@ -1746,6 +1747,7 @@ class FakeDiscord:
             issues = validate.check_message(
                 ctx.body, files=len(ctx.files), require_no_mentions=self.require_no_mentions
             )
+            issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
             rejected = self._check(ctx, issues, rec)
             if rejected:
                 rec.rejected.append(ctx.recorded)
@@ -1804,6 +1806,7 @@ class FakeDiscord:
             issues = validate.check_message(
                 ctx.body, files=len(ctx.files), create=False, require_no_mentions=self.require_no_mentions
             )
+            issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
             rejected = self._check(ctx, issues, rec)
             if rejected:
                 rec.rejected.append(ctx.recorded)
@@ -1845,6 +1848,7 @@ class FakeDiscord:
         if ch is None:
             return _error(404, 10003, "Unknown Channel")
         issues = validate.check_message(ctx.body, files=len(ctx.files), require_no_mentions=self.require_no_mentions)
+        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
         if isinstance(ctx.body, dict) and (ctx.body.get("flags") or 0) & EPHEMERAL:
             issues.append(validate.Issue("message.flags", "flags", "only interaction responses can be ephemeral"))
         rejected = self._check(ctx, issues)
@@ -1875,6 +1879,7 @@ class FakeDiscord:
         issues = validate.check_message(
             ctx.body, files=len(ctx.files), create=False, require_no_mentions=self.require_no_mentions
         )
+        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
         rejected = self._check(ctx, issues)
         if rejected:
             return rejected

@@ -52,6 +52,8 @@ EMBED_FOOTER_MAX = 2048
 EMBED_AUTHOR_MAX = 256
 EMBED_TOTAL_MAX = 6000
 FILES_MAX = 10
+#: What a bot may upload in one request to a server without boosts (Discord answers 40005 beyond it).
+UPLOAD_MAX = 10 * 1024 * 1024
 ACTION_ROWS_MAX = 5
 BUTTONS_PER_ROW_MAX = 5
 CUSTOM_ID_MAX = 100
@@ -583,6 +585,14 @@ def check_allowed_mentions(body: dict[str, Any], where: str, c: _Collector) -> N
             c.add("allowed_mentions.ping", _join(w, key), f"pings {key}: {am[key]!r}")
     if am.get("replied_user"):
         c.add("allowed_mentions.ping", _join(w, "replied_user"), "pings the replied-to user")
+
+
+def check_uploads(sizes: list[int], where: str = "files", limit: int = UPLOAD_MAX) -> list[Issue]:
+    """The files of one request: together within the upload limit."""
+    c = _Collector()
+    if sum(sizes) > limit:
+        c.add("message.file_size", where, f"{sum(sizes)} bytes of files, at most {limit} (40005: entity too large)")
+    return c.issues
 
 
 def check_message(

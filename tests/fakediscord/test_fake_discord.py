@@ -558,3 +558,11 @@ async def test_pytest_plugin_fixture(fake_discord):  # noqa: F811
     async with fake_discord.running(TinyBot(guild.id)):
         r = await fake_discord.slash("ping", user=member)
     assert r.content == "pong"
+
+
+def test_uploads_beyond_the_limit_are_refused():
+    from fakediscord import validate
+
+    assert validate.check_uploads([1024, 200_000]) == []
+    issues = validate.check_uploads([validate.UPLOAD_MAX, 1])
+    assert [i.rule for i in issues] == ["message.file_size"]
