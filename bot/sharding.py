@@ -22,6 +22,15 @@ log = logging.getLogger("lorebot")
 #: Seconds between two IDENTIFYs in one rate-limit bucket (Discord: ``max_concurrency`` per 5 s).
 IDENTIFY_INTERVAL = 5.0
 
+#: Added to the interval between two IDENTIFYs of a bucket: processes stamp their claim before they
+#: send, so a little slack keeps two senders from landing closer than Discord allows.
+PACING_SLACK = 0.05
+
+
+def paced(interval: float) -> float:
+    return interval * (1 + PACING_SLACK) if interval > 0 else 0.0
+
+
 #: ``claim(key, interval) -> seconds to wait`` (0 once the slot is taken): a slot shared by processes.
 Claim = Callable[[str, float], Awaitable[float]]
 
@@ -95,7 +104,7 @@ class IdentifyPacer:
 
     def __init__(self, max_concurrency: int = 1, *, interval: float = IDENTIFY_INTERVAL, claim: Claim | None = None):
         self.max_concurrency = max(1, int(max_concurrency))
-        self.interval = interval
+        self.interval = paced(interval)
         self.claim = claim
         self._last: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
