@@ -24,7 +24,7 @@ IDENTIFY_INTERVAL = 5.0
 
 #: Added to the interval between two IDENTIFYs of a bucket: processes stamp their claim before they
 #: send, so a little slack keeps two senders from landing closer than Discord allows.
-PACING_SLACK = 0.05
+PACING_SLACK = 0.02
 
 
 def paced(interval: float) -> float:
