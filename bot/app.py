@@ -39,6 +39,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.spoilers",
     "bot.cogs.lore_admin",
     "bot.cogs.pictures",
+    "bot.cogs.quiz",
 )
 
 

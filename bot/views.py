@@ -16,6 +16,14 @@ from lore.search import Candidate
 
 log = logging.getLogger(__name__)
 
+class Timing:
+    """How long a quiz question stays open, and the pause before the next one (tests shorten them:
+    cogs are loaded as fresh modules, so their own class attributes cannot be patched)."""
+
+    QUESTION_SECONDS = 20.0
+    PAUSE_SECONDS = 3.0
+
+
 NOT_YOURS = "These buttons belong to the person who ran the command. Run it yourself to get your own."
 FORM_NOT_YOURS = "This form was opened by someone else; nothing was saved. Run the command yourself."
 FORM_OTHER_SERVER = "This form belongs to another server; nothing was saved."

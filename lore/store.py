@@ -169,6 +169,34 @@ MIGRATIONS: list[str] = [
     DROP TRIGGER lore_text_rows_insert;
     DROP TRIGGER lore_text_rows_delete;
     """,
+    # 6: watch-along: quiz scores per server and member, and spoiler schedules (ticked by the one
+    # process holding the schedule lease, see Store.try_lease)
+    """
+    CREATE TABLE quiz_scores (
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        points INTEGER NOT NULL DEFAULT 0,
+        correct INTEGER NOT NULL DEFAULT 0,
+        answered INTEGER NOT NULL DEFAULT 0,
+        sessions INTEGER NOT NULL DEFAULT 0,
+        reached_at REAL NOT NULL,   -- when the member reached their current points (ties: first there first)
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    );
+    CREATE INDEX quiz_scores_rank ON quiz_scores (guild_id, points DESC, reached_at, user_id);
+    CREATE TABLE spoiler_schedules (
+        guild_id INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,       -- 0: the server's own setting
+        next_at REAL NOT NULL,             -- UTC seconds of the next tick
+        every_days INTEGER NOT NULL CHECK (every_days BETWEEN 1 AND 365),
+        announce_channel_id INTEGER,
+        tz TEXT NOT NULL,                  -- the zone the start was given in (for display)
+        paused INTEGER NOT NULL DEFAULT 0,
+        created_by INTEGER,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -31,6 +31,7 @@ async def test_commands_are_registered_as_the_public_interface(world):
         "lore-admin",
         "relations",
         "timeline",
+        "quiz",
     }
     admin_groups = {c["name"]: c for c in world.fake.registered_commands() if c["name"] in ("spoilers", "lore-admin")}
     for cmd in admin_groups.values():
