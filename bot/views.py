@@ -16,6 +16,7 @@ from lore.search import Candidate
 
 log = logging.getLogger(__name__)
 
+
 class Timing:
     """How long a quiz question stays open, and the pause before the next one (tests shorten them:
     cogs are loaded as fresh modules, so their own class attributes cannot be patched)."""
