@@ -20,10 +20,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from lore.model import MAX_EPISODE, Entry, Kind, LifeState
-from lore.normalize import normalize
+from lore.normalize import normalize as _normalize
 from lore.render import EntryView
 from lore.spoilers import Mode, Policy
 
@@ -36,6 +37,8 @@ MAX_OPTION = 76  # room for the "A. " before it
 #: A quoted fact stays well within a message (question, reveal and results share 2000 characters).
 MAX_FACT = 300
 QUESTIONS_MAX = 20
+
+normalize = lru_cache(maxsize=1 << 16)(_normalize)
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]<@])")
 
@@ -437,17 +440,21 @@ def _fact_specs(w: _World) -> Iterable[_Spec]:
             blanked = pattern.sub(_BLANK, fact.text) if pattern else fact.text
             texts[normalize(blanked)].add(e.slug)
             candidates.append((e, i, fact.text, blanked))
+    keys: dict[str, list[str]] = {}
+    for o in w.entries:
+        names = [o.view.title, *(a.text for a in o.view.aliases if not a.spoiler)]
+        keys[o.slug] = [k for k in map(normalize, names) if k]
     for e, i, text, blanked in candidates:
         subjects = texts[normalize(blanked)]
         if len(subjects) > 1:
             continue  # the same words are said of more than one entry
-        folded = normalize(blanked)
+        folded = f" {normalize(blanked)} "
+        mates = w.people(e.slug)
         pool = []
         for o in w.of_kind(e.view.kind):
-            if o.slug in w.people(e.slug):
+            if o.slug in mates:
                 continue
-            names = [o.view.title] + [a.text for a in o.view.aliases if not a.spoiler]
-            if any(f" {normalize(n)} " in f" {folded} " for n in names if normalize(n)):
+            if any(f" {n} " in folded for n in keys[o.slug]):
                 continue  # an option named in the fact itself would confuse
             pool.append(o.slug)
         word = _KIND_WORD[e.view.kind]
@@ -496,7 +503,10 @@ def build_question(spec: _Spec, rng: random.Random) -> Question:
 
 def draw(entries: Sequence[VisibleEntry], episode: int, count: int, rng: random.Random) -> list[Question]:
     """Up to ``count`` questions, topics interleaved, never two about the same piece of lore."""
-    pool = specs(entries, episode)
+    return draw_from(specs(entries, episode), count, rng)
+
+
+def draw_from(pool: Sequence[_Spec], count: int, rng: random.Random) -> list[Question]:
     by_topic: dict[str, list[_Spec]] = defaultdict(list)
     for s in pool:
         by_topic[s.topic].append(s)
@@ -526,12 +536,32 @@ def world_for(service: LoreService, policy: Policy, guild_id: int | None) -> tup
     return visible_entries(rendered), p.episode
 
 
+#: (service, guild, episode) -> (the index the specs were built from, the specs): a guild's lore
+#: changes only with a write, and every write gives the guild a new index.
+_SPECS: dict[tuple[int, int | None, int], tuple[object, list[_Spec]]] = {}
+_SPECS_MAX = 512
+
+
+def specs_for(service: LoreService, policy: Policy, guild_id: int | None) -> list[_Spec]:
+    p = quiz_policy(policy)
+    index = service.index_for(guild_id)
+    key = (id(service), guild_id, p.episode)
+    hit = _SPECS.get(key)
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    entries, episode = world_for(service, policy, guild_id)
+    built = specs(entries, episode)
+    if len(_SPECS) >= _SPECS_MAX:
+        _SPECS.clear()
+    _SPECS[key] = (index, built)
+    return built
+
+
 def questions_for(
     service: LoreService, policy: Policy, guild_id: int | None, count: int, rng: random.Random
 ) -> list[Question]:
     """A session's questions: what :func:`draw` gives over the visible world under ``policy``."""
-    entries, episode = world_for(service, policy, guild_id)
-    return draw(entries, episode, max(1, min(count, QUESTIONS_MAX)), rng)
+    return draw_from(specs_for(service, policy, guild_id), max(1, min(count, QUESTIONS_MAX)), rng)
 
 
 # -- a session's rules ---------------------------------------------------------------------------

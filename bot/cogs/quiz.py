@@ -13,13 +13,15 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
+from bot.checks import guild_id_of
+from bot.errors import Refused, report_error
 from bot.replies import NO_MENTIONS, lore_of, policy_for, send
 from bot.views import Paginator, Timing
 from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, escape, questions_for
@@ -55,8 +57,11 @@ class Running:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     stopped: bool = False
     stopped_by: int | None = None
-    task: asyncio.Task | None = None
+    task: asyncio.Task[None] | None = None
     message: discord.Message | discord.InteractionMessage | discord.WebhookMessage | None = None
+
+    def halted(self) -> bool:
+        return self.stopped
 
 
 def _topic(q: Question) -> str:
@@ -120,6 +125,23 @@ def summary_text(run: Running) -> str:
     return limits.shorten("\n".join(lines), limits.CONTENT)
 
 
+class _AnswerButton(discord.ui.Button["QuestionView"]):
+    def __init__(self, option: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.option = option
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        view = self.view
+        if view is not None:
+            await view.cog.answer(interaction, view.run, self.option)
+
+
+def _channel_id(interaction: discord.Interaction) -> int:
+    if interaction.channel_id is None:
+        raise Refused("This command only works in a channel.")
+    return interaction.channel_id
+
+
 class QuestionView(discord.ui.View):
     """Four answer buttons. They stop working when the question closes (the reveal disables them)."""
 
@@ -133,20 +155,18 @@ class QuestionView(discord.ui.View):
             style = discord.ButtonStyle.primary
             if reveal is not None:
                 style = discord.ButtonStyle.success if i == q.answer else discord.ButtonStyle.secondary
-            button: discord.ui.Button = discord.ui.Button(
-                label=limits.shorten(f"{LETTERS[i]}. {option}", limits.BUTTON_LABEL),
-                style=style,
-                custom_id=f"quiz:{run.id}:{number}:{i}",
-                disabled=reveal is not None,
+            self.add_item(
+                _AnswerButton(
+                    i,
+                    label=limits.shorten(f"{LETTERS[i]}. {option}", limits.BUTTON_LABEL),
+                    style=style,
+                    custom_id=f"quiz:{run.id}:{number}:{i}",
+                    disabled=reveal is not None,
+                )
             )
-            button.callback = self._pressed(i)  # type: ignore[method-assign]
-            self.add_item(button)
 
-    def _pressed(self, option: int):
-        async def callback(interaction: discord.Interaction) -> None:
-            await self.cog.answer(interaction, self.run, option)
-
-        return callback
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
+        await report_error(interaction, error, source="component", where="QuestionView")
 
 
 @app_commands.guild_only()
@@ -156,6 +176,7 @@ class QuizCog(
     def __init__(self, bot: commands.Bot):
         self.bot = bot
         self.running: dict[tuple[int, int], Running] = {}
+        self.starting: set[tuple[int, int]] = set()
         super().__init__()
 
     @property
@@ -177,37 +198,39 @@ class QuizCog(
         questions: app_commands.Range[int, 1, QUESTIONS_MAX] = 5,
         private: bool = False,
     ) -> None:
-        assert interaction.guild_id is not None and interaction.channel_id is not None
-        key = (interaction.channel_id, interaction.user.id if private else 0)
-        if key in self.running:
-            text = (
+        guild_id = guild_id_of(interaction)
+        key = (_channel_id(interaction), interaction.user.id if private else 0)
+        if key in self.running or key in self.starting:
+            raise Refused(
                 "You already have a private quiz running here. `/quiz stop` ends it."
                 if private
                 else "A quiz is already running in this channel. Answer it, or `/quiz stop` to end it."
             )
-            await send(interaction, text, ephemeral=True)
-            return
+        self.starting.add(key)  # held from here: the answers below wait for Discord
+        try:
+            await self._start(interaction, guild_id, key, questions, private)
+        finally:
+            self.starting.discard(key)
+
+    async def _start(
+        self, interaction: discord.Interaction, guild_id: int, key: tuple[int, int], questions: int, private: bool
+    ) -> None:
         policy = policy_for(interaction, private)
         lore = lore_of(interaction).lore
-        picked = questions_for(lore, policy, interaction.guild_id, questions, random.Random(secrets.randbits(64)))
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        picked = questions_for(lore, policy, guild_id, questions, random.Random(secrets.randbits(64)))
         if not picked:
-            await send(
-                interaction,
-                f"There is not enough lore visible up to episode {policy.episode} for a quiz yet.",
-                ephemeral=True,
-            )
-            return
+            raise Refused(f"There is not enough lore visible up to episode {policy.episode} for a quiz yet.")
         run = Running(
             id=secrets.token_hex(6),
             key=key,
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             starter_id=interaction.user.id,
             private=private,
             policy=policy,
             session=Session(picked),
             interaction=interaction,
         )
-        self.running[key] = run
         run.session.open()
         view = QuestionView(self, run)
         intro = (
@@ -217,6 +240,7 @@ class QuizCog(
         if len(picked) < questions:
             intro += f" That is all the lore visible here supports (you asked for {questions})."
         content = limits.shorten(intro + "\n\n" + question_text(run, Timing.QUESTION_SECONDS), limits.CONTENT)
+        self.running[key] = run
         try:
             run.message = await send(interaction, content, view=view, ephemeral=private)
         except BaseException:
@@ -236,7 +260,7 @@ class QuizCog(
                 if run.stopped or not run.session.advance():
                     break
                 await asyncio.sleep(Timing.PAUSE_SECONDS)
-                if run.stopped:
+                if run.halted():
                     break
                 run.answered.clear()
                 run.session.open()
@@ -274,15 +298,12 @@ class QuizCog(
     async def answer(self, interaction: discord.Interaction, run: Running, option: int) -> None:
         session = run.session
         if run.private and interaction.user.id != run.starter_id:
-            await send(interaction, "This quiz is someone else's. `/quiz start` for your own.", ephemeral=True)
-            return
+            raise Refused("This quiz is someone else's. `/quiz start` for your own.")
         outcome = session.answer(interaction.user.id, option)
         if outcome is Outcome.ALREADY:
-            await send(interaction, "You already answered this question: one answer each.", ephemeral=True)
-            return
+            raise Refused("You already answered this question: one answer each.")
         if outcome is Outcome.CLOSED:
-            await send(interaction, "This question is closed.", ephemeral=True)
-            return
+            raise Refused("This question is closed.")
         if run.private:
             await interaction.response.defer()
             run.answered.set()  # a private quiz moves on as soon as its one player answers
@@ -293,24 +314,17 @@ class QuizCog(
     # -- /quiz stop ----------------------------------------------------------------------------
     @app_commands.command(name="stop", description="Stop the quiz running in this channel (or your private one)")
     async def stop(self, interaction: discord.Interaction) -> None:
-        assert interaction.channel_id is not None
-        run = self.running.get((interaction.channel_id, interaction.user.id))
+        guild_id_of(interaction)
+        channel_id = _channel_id(interaction)
+        run = self.running.get((channel_id, interaction.user.id)) or self.running.get((channel_id, 0))
         if run is None:
-            run = self.running.get((interaction.channel_id, 0))
-        if run is None:
-            await send(interaction, "No quiz is running in this channel.", ephemeral=True)
-            return
+            raise Refused("No quiz is running in this channel.")
         perms = interaction.permissions
         may = (
             interaction.user.id == run.starter_id or perms.manage_messages or perms.manage_guild or perms.administrator
         )
         if not may:
-            await send(
-                interaction,
-                "Only the member who started this quiz, or someone with **Manage Messages**, can stop it.",
-                ephemeral=True,
-            )
-            return
+            raise Refused("Only the member who started this quiz, or someone with **Manage Messages**, can stop it.")
         run.stopped = True
         if interaction.user.id != run.starter_id:
             run.stopped_by = interaction.user.id
@@ -320,14 +334,13 @@ class QuizCog(
     # -- /quiz leaderboard ---------------------------------------------------------------------
     @app_commands.command(name="leaderboard", description="This server's quiz scores")
     async def leaderboard(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         scores = self.scores
-        total = await scores.count(interaction.guild_id)
+        total = await scores.count(guild_id)
         policy = policy_for(interaction)
         if total == 0:
-            await send(interaction, "Nobody has scored yet. `/quiz start` to play.", ephemeral=True)
-            return
-        rows = await scores.leaderboard(interaction.guild_id, limit=PER_PAGE * MAX_PAGES)
+            raise Refused("Nobody has scored yet. `/quiz start` to play.")
+        rows = await scores.leaderboard(guild_id, limit=PER_PAGE * MAX_PAGES)
         pages = []
         chunks = [rows[i : i + PER_PAGE] for i in range(0, len(rows), PER_PAGE)]
         for i, chunk in enumerate(chunks, 1):
@@ -352,16 +365,16 @@ class QuizCog(
     @app_commands.command(name="stats", description="Quiz scores of one member (you by default)")
     @app_commands.describe(member="Whose scores (default: yours)")
     async def stats(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         who = member or interaction.user
         scores = self.scores
-        mine = await scores.of(interaction.guild_id, who.id)
+        mine = await scores.of(guild_id, who.id)
         you = who.id == interaction.user.id
         if mine is None:
             text = "You have not answered a quiz question here yet." if you else f"<@{who.id}> has no quiz score here."
             await send(interaction, text, ephemeral=True)
             return
-        total = await scores.count(interaction.guild_id)
+        total = await scores.count(guild_id)
         subject = "Your" if you else f"<@{who.id}>'s"
         text = (
             f"{subject} quiz scores in this server: **{mine.points}** point{'s' if mine.points != 1 else ''}, "
