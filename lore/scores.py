@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lore.store import Store
+from lore.store import Store, guild_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,8 @@ class QuizScores:
         ]
         if not rows:
             return
-        async with self.store.transaction() as db:
-            await db.executemany(
+        async with self.store.write() as tx:
+            await tx.executemany(
                 "INSERT INTO quiz_scores (guild_id, user_id, points, correct, answered, sessions, reached_at, "
                 "updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET "
                 "points = points + excluded.points, correct = correct + excluded.correct, "
@@ -61,11 +61,11 @@ class QuizScores:
                 "updated_at = excluded.updated_at",
                 rows,
             )
+            tx.changed(guild_scope(guild_id), "quiz_scores", guild_id)
 
     async def count(self, guild_id: int) -> int:
-        async with self.store.db.execute("SELECT COUNT(*) FROM quiz_scores WHERE guild_id = ?", (guild_id,)) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self.store.fetchall("SELECT COUNT(*) FROM quiz_scores WHERE guild_id = ?", (guild_id,))
+        return int(rows[0][0]) if rows else 0
 
     async def leaderboard(self, guild_id: int, *, offset: int = 0, limit: int = 10) -> list[Score]:
         sql = (
@@ -73,8 +73,7 @@ class QuizScores:
             "(SELECT COUNT(*) FROM quiz_scores AS o WHERE o.guild_id = s.guild_id AND o.points > s.points) + 1 "
             f"FROM quiz_scores AS s WHERE guild_id = ? ORDER BY {_ORDER} LIMIT ? OFFSET ?"
         )
-        async with self.store.db.execute(sql, (guild_id, limit, offset)) as cur:
-            return [Score(*row) async for row in cur]
+        return [Score(*row) for row in await self.store.fetchall(sql, (guild_id, limit, offset))]
 
     async def of(self, guild_id: int, user_id: int) -> Score | None:
         sql = (
@@ -82,6 +81,5 @@ class QuizScores:
             "(SELECT COUNT(*) FROM quiz_scores AS o WHERE o.guild_id = s.guild_id AND o.points > s.points) + 1 "
             "FROM quiz_scores AS s WHERE guild_id = ? AND user_id = ?"
         )
-        async with self.store.db.execute(sql, (guild_id, user_id)) as cur:
-            row = await cur.fetchone()
-        return Score(*row) if row else None
+        rows = await self.store.fetchall(sql, (guild_id, user_id))
+        return Score(*rows[0]) if rows else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -37,10 +38,11 @@ async def canon(tmp_path):
 
 
 def later_names(pack: Pack, episode: int) -> set[str]:
-    """Every name or alias first known after ``episode`` that is not also a name known by then."""
+    """Every name or alias first known after ``episode`` that is not also a name known by then
+    (as written: names are proper nouns, "The First" is not "the first time")."""
     visible = {n.casefold() for e in pack.entries for n, ep in e.all_names() if ep <= episode}
-    later = {n.casefold() for e in pack.entries for n, ep in e.all_names() if ep > episode}
-    return later - visible
+    later = {n for e in pack.entries for n, ep in e.all_names() if ep > episode}
+    return {n for n in later if n.casefold() not in visible}
 
 
 @pytest.mark.parametrize("episode", [3, 7])
@@ -66,14 +68,15 @@ async def test_questions_are_those_of_the_visible_world(canon, canon_pack, tmp_p
 async def test_no_question_at_episode_3_mentions_later_lore(canon, canon_pack):
     twists = yaml.safe_load(TWISTS.read_text(encoding="utf-8")) if TWISTS.exists() else []
     later = later_names(canon_pack, 3)
-    assert {"jet black noir", "flash silvia", "cyan"} <= later
-    words = {n for n in later if len(n) >= 4}
+    assert {"Jet Black Noir", "Flash Silvia", "Cyan"} <= later
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in later if len(n) >= 3) + r")(?!\w)")
     count = 0
     for seed in range(40):
         for q in quiz.questions_for(canon, Policy(3, Mode.TAG), None, 20, random.Random(seed)):
             count += 1
-            text = " ".join(question_texts(q)).casefold()
-            assert not [n for n in words if f" {n} " in f" {quiz.normalize(text)} "], q
+            raw = " ".join(question_texts(q)).replace("\\", "")
+            assert not pattern.search(raw), (pattern.search(raw), q)
+            text = raw.casefold()
             assert not [t["phrase"] for t in twists if t["episode"] > 3 and t["phrase"].casefold() in text], q
             assert "||" not in text
     assert count >= 400
