@@ -4,7 +4,9 @@
 real :class:`bot.app.LoreBot` through the production serving loop (``bot.runner._serve``: signals,
 clean close), with one extra command, ``/ping``, that answers "pong" through the same reply
 helper: the trivial command end-to-end figures are compared with. ``--sync`` registers the
-commands even when the database says they are unchanged (a fresh fake knows none).
+commands even when the database says they are unchanged (a fresh fake knows none). A start-up
+fault ends as ``lorebot run`` ends it: one sentence on stderr and status 1. The end-to-end tests
+start it too, for bots in processes of their own (two on one database, faults at start-up).
 
 Only the two URLs discord.py builds its requests from are changed (what ``fakediscord.patch``
 does), so the process imports nothing of the fake: its start-up is the bot's own.
@@ -40,7 +42,7 @@ def main() -> int:
     from bot.app import LoreBot
     from bot.ratelimit import Limits
     from bot.replies import send
-    from bot.runner import _serve
+    from bot.runner import _run_reporting, _serve
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     discord.http.Route.BASE = args.api_base
@@ -70,8 +72,7 @@ def main() -> int:
         identify_interval=args.identify_interval,
         limits=Limits.off(),  # the load comes from a few simulated users at full speed
     )
-    asyncio.run(_serve(bot, "bench-token"))
-    return 0
+    return _run_reporting(lambda: asyncio.run(_serve(bot, "bench-token")))  # a fault: a sentence, status 1
 
 
 if __name__ == "__main__":
