@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -367,9 +368,33 @@ def _db_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sentence(text: object) -> str:
+    text = str(text)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class _QuietFormatter(logging.Formatter):
+    """Log lines at a terminal: one line each, no traceback (the command says what happened)."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_info, record.exc_text = None, None
+        return super().format(record)
+
+
+def _quiet_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_QuietFormatter("lorebot: %(message)s"))
+    logging.basicConfig(level=logging.ERROR, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command not in ("run", "sync", "console"):
+        _quiet_logging()
     try:
         if args.command == "run":
             from bot.runner import run
@@ -394,10 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = {"check": _db_check, "copy": _db_copy}.get(args.db_command, _db_upgrade)
         return asyncio.run(handler(args))
     except LoreFault as e:  # the database, its disk or the canon pack: one sentence
-        print(f"lorebot: {e}.", file=sys.stderr)
+        print(f"lorebot: {_sentence(e)}", file=sys.stderr)
         return EXIT_FAIL
     except sqlite3.Error as e:
-        print(f"lorebot: {sqlite_reason(e)}.", file=sys.stderr)
+        print(f"lorebot: {_sentence(sqlite_reason(e))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130

@@ -106,7 +106,7 @@ def _run_reporting(main: Callable[[], object], *, transient: int = EXIT_FAIL) ->
     except StartupError as e:
         print(f"lorebot: {e}", file=sys.stderr)
     except LoreFault as e:
-        print(f"lorebot: {e}.", file=sys.stderr)
+        print(f"lorebot: {str(e).rstrip('.')}.", file=sys.stderr)
     except sqlite3.Error as e:
         print(f"lorebot: {sqlite_reason(e)} (check LOREBOT_DB).", file=sys.stderr)
     except (OSError, discord.GatewayNotFound, discord.ConnectionClosed) as e:

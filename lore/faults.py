@@ -31,7 +31,7 @@ def sqlite_reason(error: sqlite3.Error) -> str:
     if name.startswith("SQLITE_PERM") or "permission" in text:
         return "the lore database may not be accessed (permission denied)"
     if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
-        return "the disk holding the lore database failed to read or write"
+        return "the lore database could not be read from or written to its disk (is the disk full or failing?)"
     if isinstance(error, OverflowError | sqlite3.InterfaceError):
         return "a value is out of range"
     return f"the lore database reported an error ({error})"

@@ -361,7 +361,9 @@ class Store:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise StoreError(f"cannot reach the directory of the lore database {path}: {e.strerror or e}") from None
+                raise StoreError(
+                    f"cannot reach the directory of the lore database {path}: {_dir_reason(path, e)}"
+                ) from None
         conns: list[aiosqlite.Connection] = []
         try:
             try:
@@ -864,6 +866,15 @@ def _reason(e: BaseException) -> str:
     return str(e)
 
 
+def _dir_reason(path: str, error: OSError) -> str:
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a directory"
+            break
+    return error.strerror or str(error)
+
+
 def _write_sentence(e: BaseException) -> str:
     reason = _reason(e)
     return f"{reason[0].upper()}{reason[1:]}; nothing was changed."
@@ -871,11 +882,12 @@ def _write_sentence(e: BaseException) -> str:
 
 async def _quick_check(conn: aiosqlite.Connection, path: str) -> None:
     """Refuse a database damaged inside its pages (SQLite's ``PRAGMA quick_check``)."""
-    problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(5)")]
+    problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
     if problems != ["ok"]:
+        detail = "; ".join(" ".join(str(p).split()) for p in problems)
         raise StoreError(
-            f"the lore database {path} is damaged ({'; '.join(map(str, problems))[:300]}); "
-            "restore a backup, or move it away to start afresh"
+            f"the lore database {path} is damaged ({detail[:300]}); run `lorebot db check`, then restore a backup "
+            "or move the file away to start afresh"
         )
 
 
@@ -914,8 +926,11 @@ async def check_database(path: str | Path) -> CheckReport:
                 entries = int(next(iter(await conn.execute_fetchall("SELECT COUNT(*) FROM entries")))[0])
             with contextlib.suppress(sqlite3.Error):
                 changes = int(next(iter(await conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM changes")))[0])
-    except sqlite3.Error as e:
-        raise StoreError(f"the lore database {path} cannot be checked: {_reason(e)}") from None
+    except sqlite3.DatabaseError as e:  # not a database at all, or damaged beyond reading its header
+        name = getattr(e, "sqlite_errorname", "")
+        if not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise StoreError(f"the lore database {path} cannot be checked: {_reason(e)}") from None
+        return CheckReport(path, 0, [f"not readable as an SQLite database ({e})"], 0, 0)
     finally:
         await conn.close()
     return CheckReport(path, schema, problems, entries, changes)
