@@ -106,7 +106,7 @@ def visible_entries(rendered: Iterable[tuple[Entry, EntryView | None]]) -> list[
     """The visible world from entries rendered under :func:`quiz_policy` (sorted by slug)."""
     out = []
     for entry, view in rendered:
-        if view is None or view.masked or not view.slug:
+        if view is None or not view.slug:
             continue
         state = entry.status.state if (entry.status is not None and view.status is not None) else None
         out.append(VisibleEntry(view, state))
@@ -165,7 +165,7 @@ class _World:
         self.same: dict[str, set[str]] = defaultdict(set)
         for e in self.entries:
             for r in e.view.relations:
-                if r.spoiler or r.target is None or r.label is None or r.target not in self.by_slug:
+                if r.target is None or r.label is None or r.target not in self.by_slug:
                     continue
                 self.rel[(e.slug, r.label)].add(r.target)
                 inverse = _INVERSE.get(r.label)
@@ -224,7 +224,7 @@ def _relation_specs(w: _World) -> Iterable[_Spec]:
         if e.view.kind not in _SUBJECTS:
             continue
         for r in e.view.relations:
-            if r.spoiler or r.target is None or r.label not in _RELATION_PROMPTS or r.target not in w.by_slug:
+            if r.target is None or r.label not in _RELATION_PROMPTS or r.target not in w.by_slug:
                 continue
             target = w.by_slug[r.target]
             label = r.label
@@ -283,7 +283,7 @@ def _voice_specs(w: _World) -> Iterable[_Spec]:
     voiced: dict[str, list[tuple[VisibleEntry, str]]] = defaultdict(list)  # label -> (entry, actor)
     for e in w.entries:
         for a in e.view.attributes:
-            if a.label and a.label.startswith("Voice (") and not a.spoiler:
+            if a.label and a.label.startswith("Voice ("):
                 voiced[a.label].append((e, a.text))
     for label, rows in sorted(voiced.items()):
         lang = label[len("Voice (") :].rstrip(")")
@@ -429,20 +429,20 @@ def _fact_specs(w: _World) -> Iterable[_Spec]:
     for e in w.entries:
         if e.view.kind not in _KIND_WORD:
             continue
-        own = [e.view.title] + [a.text for a in e.view.aliases if not a.spoiler]
+        own = [e.view.title] + [a.text for a in e.view.aliases]
         for mate in w.people(e.slug) - {e.slug}:
             mv = w.by_slug[mate].view
-            own += [mv.title] + [a.text for a in mv.aliases if not a.spoiler]
+            own += [mv.title] + [a.text for a in mv.aliases]
         pattern = _name_pattern(own)
         for i, fact in enumerate(e.view.facts):
-            if fact.spoiler or len(fact.text) > MAX_FACT:
+            if len(fact.text) > MAX_FACT:
                 continue
             blanked = pattern.sub(_BLANK, fact.text) if pattern else fact.text
             texts[normalize(blanked)].add(e.slug)
             candidates.append((e, i, fact.text, blanked))
     keys: dict[str, list[str]] = {}
     for o in w.entries:
-        names = [o.view.title, *(a.text for a in o.view.aliases if not a.spoiler)]
+        names = [o.view.title, *(a.text for a in o.view.aliases)]
         keys[o.slug] = [k for k in map(normalize, names) if k]
     for e, i, text, blanked in candidates:
         subjects = texts[normalize(blanked)]
