@@ -119,6 +119,33 @@ PG_MIGRATIONS: list[str] = [
     """,
     # 5: (SQLite dropped its full-text triggers; here the tsvector is a generated column)
     "SELECT 1;",
+    # 6: quiz scores and spoiler schedules (ids as BIGINT, times as DOUBLE PRECISION)
+    """
+    CREATE TABLE quiz_scores (
+        guild_id BIGINT NOT NULL,
+        user_id BIGINT NOT NULL,
+        points INTEGER NOT NULL DEFAULT 0,
+        correct INTEGER NOT NULL DEFAULT 0,
+        answered INTEGER NOT NULL DEFAULT 0,
+        sessions INTEGER NOT NULL DEFAULT 0,
+        reached_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    );
+    CREATE INDEX quiz_scores_rank ON quiz_scores (guild_id, points DESC, reached_at, user_id);
+    CREATE TABLE spoiler_schedules (
+        guild_id BIGINT NOT NULL,
+        channel_id BIGINT NOT NULL,
+        next_at DOUBLE PRECISION NOT NULL,
+        every_days INTEGER NOT NULL CHECK (every_days BETWEEN 1 AND 365),
+        announce_channel_id BIGINT,
+        tz TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        created_by BIGINT,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    """,
 ]
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
