@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import time
@@ -26,6 +27,8 @@ from pathlib import Path
 
 from lore.errors import StoreError
 from lore.store import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 REQUIRED_TABLES = {"meta", "entries", "revisions", "guild_settings", "channel_settings", "user_progress"}
 
@@ -67,8 +70,14 @@ class DatabaseLock:
         return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def acquire_shared(self, timeout: float = 30.0) -> None:
-        """Wait (up to ``timeout``) while a restore holds the database."""
-        fd = self._open()
+        """Wait (up to ``timeout``) while a restore holds the database. Where the lock file cannot
+        be made (a read-only file or directory) no restore can replace the database either, so
+        nothing is held, and opening the database says what is wrong with it."""
+        try:
+            fd = self._open()
+        except OSError as e:
+            log.debug("no lock file %s: %s", self.path, e)
+            return
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -82,7 +91,10 @@ class DatabaseLock:
         self._fd = fd
 
     def try_exclusive(self) -> bool:
-        fd = self._open()
+        try:
+            fd = self._open()
+        except OSError as e:
+            raise StoreError(f"cannot lock the lore database for a restore: {e.strerror or e}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
