@@ -386,24 +386,17 @@ def _status_specs(w: _World) -> Iterable[_Spec]:
         mates = w.expand(c.slug for c in other)
         return w.names({c.slug for c in group if c.slug not in mates})
 
-    for c in dead:
-        yield _Spec(
-            key=f"status:{c.slug}",
-            topic="status",
-            prompt="Which of these characters has died?",
-            right=c.name,
-            wrong=excluding(alive, [c]),
-            explanation=f"**{escape(c.name)}**: {escape(c.view.status.text if c.view.status else 'deceased')}.",
-        )
-    for c in alive:
-        yield _Spec(
-            key=f"status:{c.slug}",
-            topic="status",
-            prompt="Which of these characters is alive?",
-            right=c.name,
-            wrong=excluding(dead, [c]),
-            explanation=f"**{escape(c.name)}**: {escape(c.view.status.text if c.view.status else 'alive')}.",
-        )
+    for group, other, word in ((dead, alive, "has died"), (alive, dead, "is alive")):
+        for c in group:
+            status = c.view.status.text if c.view.status else ("deceased" if group is dead else "alive")
+            yield _Spec(
+                key=f"status:{c.slug}",
+                topic="status",
+                prompt=f"Which of these characters {word}?",
+                right=c.name,
+                wrong=excluding(other, [c]),
+                explanation=f"**{escape(c.name)}**: {status}.",  # the rendered status is Markdown already
+            )
 
 
 def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:

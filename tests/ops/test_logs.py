@@ -13,7 +13,7 @@ from bot.settings import load_settings
 from fakediscord import FakeDiscord
 from tests.e2e.conftest import make_bot
 
-TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.this-is-a-secret-token-value"
+TOKEN = "fake-bot-token.for-tests.this-is-a-secret-value"  # not shaped like a real token
 
 
 @pytest.fixture
