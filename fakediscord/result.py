@@ -103,6 +103,20 @@ class Choice:
     name_localizations: dict[str, str] | None = None
 
 
+class ChoiceList(list[Any]):
+    """The choices of an autocomplete answer; ``.result`` is the full InteractionResult."""
+
+    result: InteractionResult
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self]
+
+    @property
+    def values(self) -> list[Any]:
+        return [c.value for c in self]
+
+
 def iter_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Yield every component in a tree (action rows, sections, containers, labels), depth first."""
     for comp in components or []:
