@@ -9,9 +9,10 @@ plain text without colours or box-drawing tricks beyond a ``|`` gutter for embed
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .result import CALLBACK_NAMES, Choice, FakeMessage, InteractionResult, ModalInfo
+if TYPE_CHECKING:  # annotations only: result.py imports this module to render itself
+    from .result import Choice, FakeMessage, InteractionResult, ModalInfo
 
 BUTTON_STYLES = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link", 6: "premium"}
 SELECT_KINDS = {3: "select", 5: "user select", 6: "role select", 7: "mentionable select", 8: "channel select"}
@@ -182,7 +183,7 @@ def render_result(result: InteractionResult, *, width: int | None = None) -> str
             parts.append("(response deleted)")
         parts.append(render_message(result.message))
     elif result.type in (5, 6):
-        parts.append(f"({CALLBACK_NAMES[result.type].lower()})")
+        parts.append(f"({str(result.type_name).lower()})")
     extra = [f for f in result.followups if result.message is None or f.id != result.message.id]
     for i, f in enumerate(extra, 1):
         parts.append(f"--- follow-up {i}")

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .render import render_message, render_modal, render_result
+
 EPHEMERAL = 1 << 6
 IS_COMPONENTS_V2 = 1 << 15
 LOADING = 1 << 7
@@ -184,8 +186,6 @@ class FakeMessage:
 
     @property
     def text(self) -> str:
-        from .render import render_message
-
         return render_message(self)
 
     def find_button(self, custom_id: str | None = None, *, label: str | None = None) -> dict[str, Any]:
@@ -275,8 +275,6 @@ class ModalInfo:
 
     @property
     def text(self) -> str:
-        from .render import render_modal
-
         return render_modal(self)
 
 
@@ -401,8 +399,6 @@ class InteractionResult:
 
     @property
     def text(self) -> str:
-        from .render import render_result
-
         return render_result(self)
 
     def __str__(self) -> str:
