@@ -154,6 +154,37 @@ class LaterSummary(_Strict):
     source: str | None = None
 
 
+#: A reveal phrase's items: ``{slug}`` for an entry, else a word (alternatives joined by "|").
+_PHRASE_ITEM_RE = re.compile(r"^(?:\{[a-z0-9]+(?:-[a-z0-9]+)*\}|[^\s{}|]+(?:\|[^\s{}|]+)*)$")
+
+
+class RevealPhrase(_Strict):
+    """Words that give a twist away, as fans write them, for the spoiler check
+    (:mod:`lore.spoilercheck`): ``"{jill} is|was {flash-silvia}"``. Items are separated by spaces;
+    ``{slug}`` stands for any name of that entry known before ``episode``; a word may list
+    alternatives joined by ``|``. Never shown to anyone: it only lets the check recognise the twist
+    of ``episode`` in a message. Each restates a fact of the pack revealed at ``episode``."""
+
+    text: Short
+    episode: Episode
+    source: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _items(cls, v: str) -> str:
+        items = v.split()
+        if len(items) < 2:
+            raise ValueError("a reveal phrase needs at least two items (words or {entry-slug})")
+        for item in items:
+            if not _PHRASE_ITEM_RE.match(item):
+                raise ValueError(f"{item!r} is neither a word (alternatives joined by '|') nor an {{entry-slug}}")
+        return " ".join(items)
+
+    def refs(self) -> list[str]:
+        """The slugs the phrase refers to."""
+        return [item[1:-1] for item in self.text.split() if item.startswith("{")]
+
+
 class CastMember(_Strict):
     """Someone who appears in an episode, as a source states it. ``first`` marks the character's
     first appearance. Shown from the later of the episode itself, the character's introduction and
@@ -203,6 +234,8 @@ class Entry(_Strict):
     later_statuses: list[Status] = Field(default_factory=list)
     episode: EpisodeInfo | None = None
     image: str | None = None
+    #: Phrases that give this entry's twists away (used by the spoiler check only, never shown).
+    reveal_phrases: list[RevealPhrase] = Field(default_factory=list)
 
     @field_validator("slug")
     @classmethod

@@ -207,7 +207,11 @@ def _entry_errors(i: int, entry: Entry, known: set[str], source_ids: set[str]) -
     for j, rel in enumerate(entry.relations):
         if rel.target not in known:
             errors.append(f"{base}.relations[{j}].target: no entry with slug {rel.target!r}")
-    for group in ("facts", "aliases", "attributes", "relations"):
+    for j, phrase in enumerate(entry.reveal_phrases):
+        for ref in phrase.refs():
+            if ref not in known:
+                errors.append(f"{base}.reveal_phrases[{j}].text: no entry with slug {ref!r}")
+    for group in ("facts", "aliases", "attributes", "relations", "reveal_phrases"):
         for j, item in enumerate(getattr(entry, group)):
             if item.episode < entry.introduced and group != "aliases":
                 errors.append(
