@@ -39,7 +39,11 @@ def visible_entry(entry: Entry, episode: int, introduced: dict[str, int] | None 
         r for r in data["relations"] if r["target"] in targets and max(r["episode"], targets[r["target"]]) <= episode
     ]
     data["later_summaries"] = [s for s in data["later_summaries"] if s["episode"] <= episode]
-    data["reveal_phrases"] = [p for p in data["reveal_phrases"] if p["episode"] <= episode]
+    data["reveal_phrases"] = [
+        p.model_dump()
+        for p in entry.reveal_phrases
+        if p.episode <= episode and all(r in targets and targets[r] <= episode for r in p.refs())
+    ]
     statuses = [st for st in entry.statuses() if st.episode <= episode]
     data["status"] = statuses[0].model_dump() if statuses else None
     data["later_statuses"] = [st.model_dump() for st in statuses[1:]]

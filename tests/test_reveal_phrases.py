@@ -65,10 +65,13 @@ def test_the_visible_world_has_no_later_phrase():
             "reveal_phrases": [{"text": "{jill} is {flash-silvia}", "episode": 7}],
         }
     )
-    seen = visible_entry(entry, 6)
+    world = {"jill": 2, "flash-silvia": 1}
+    seen = visible_entry(entry, 6, world)
     assert seen is not None and seen.reveal_phrases == []
-    seen = visible_entry(entry, 7)
+    seen = visible_entry(entry, 7, world)
     assert seen is not None and seen.reveal_phrases == entry.reveal_phrases
+    seen = visible_entry(entry, 7, {"flash-silvia": 1})  # a world without Jill: the phrase goes too
+    assert seen is not None and seen.reveal_phrases == []
 
 
 def test_the_canon_declares_phrases_for_its_twists():

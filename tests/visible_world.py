@@ -26,6 +26,11 @@ def visible_pack(pack: Pack, episode: int) -> Pack:
         data["attributes"] = [a for a in data["attributes"] if a["episode"] <= episode]
         data["relations"] = [r for r in data["relations"] if r["episode"] <= episode and r["target"] in kept]
         data["later_summaries"] = [s for s in data.get("later_summaries", []) if s["episode"] <= episode]
+        data["reveal_phrases"] = [
+            p.model_dump(mode="json")
+            for p in entry.reveal_phrases
+            if p.episode <= episode and all(r in kept for r in p.refs())
+        ]
         statuses = [s for s in entry.statuses() if s.episode <= episode]
         data["status"] = statuses[0].model_dump(mode="json") if statuses else None
         data["later_statuses"] = [s.model_dump(mode="json") for s in statuses[1:]]
