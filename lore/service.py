@@ -14,11 +14,8 @@ import hashlib
 import itertools
 import json
 import logging
-import marshal
-import os
 import re
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,15 +23,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lore import feed
+from lore import feed, snapshot
 from lore.errors import CanonPackError, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
 from lore.markup import escape, spoiler_block
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
+from lore.nameindex import Candidate, EntryRef, NameIndex
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
 from lore.quotas import Quotas
 from lore.render import LATER_LIMIT, Appearance, EntryView, render_entry, status_text
-from lore.search import Candidate, LayeredIndex, LookupResult, NameIndex
+from lore.resolve import LayeredIndex, LookupResult
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
 from lore.storage import open_store
 from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, guild_scope
@@ -132,10 +130,10 @@ class _Scope:
 
     Documents are kept as UTF-8 bytes (what SQLite stores): half the memory of ``str`` for text
     with kana, and what ``Entry.model_validate_json`` reads directly. A large scope given a
-    ``snapshot`` path reuses the index saved there when its rows are the ones it was built from.
+    ``saved_at`` path reuses the index snapshot there when its rows are the ones it was built from.
     """
 
-    def __init__(self, rows: Iterable[StoredEntry], snapshot: Path | None = None):
+    def __init__(self, rows: Iterable[StoredEntry], saved_at: Path | None = None):
         rows = list(rows)
         self.generation = next(_GENERATIONS)
         self._relation_sources: dict[str, list[str]] | None = None
@@ -146,9 +144,9 @@ class _Scope:
         live = [row for row in rows if row.doc is not None]
         del rows
         fingerprint = None
-        if snapshot is not None and len(live) >= SNAPSHOT_MIN_ENTRIES:
-            fingerprint = _fingerprint(live)
-            saved = _read_snapshot(snapshot, fingerprint) if fingerprint else None
+        if saved_at is not None and len(live) >= snapshot.MIN_ENTRIES:
+            fingerprint = snapshot.fingerprint(live)
+            saved = snapshot.read(saved_at, fingerprint) if fingerprint else None
             if saved is not None:
                 self.index, self.member_of = saved
                 return
@@ -166,8 +164,8 @@ class _Scope:
             [row.introduced for row in live],
             name_lists,
         )
-        if snapshot is not None and fingerprint:
-            _write_snapshot(snapshot, fingerprint, {"index": self.index.state(), "member_of": self.member_of})
+        if saved_at is not None and fingerprint:
+            snapshot.write(saved_at, fingerprint, self.index, self.member_of)
 
     def relation_sources(self) -> dict[str, list[str]]:
         """Target slug -> slugs of this scope's entries with a relation to it (built on first use)."""
@@ -183,72 +181,6 @@ class _Scope:
                     index.setdefault(target, []).append(slug)
             self._relation_sources = index
         return index
-
-
-#: Scopes with at least this many entries keep a snapshot of their built index next to the
-#: database (building takes about 2 s at 100,000 entries, loading the snapshot under half a second).
-SNAPSHOT_MIN_ENTRIES = 20_000
-_SNAPSHOT_MAGIC = b"lorebot-index-snapshot 1 "
-
-
-@lru_cache(maxsize=1)
-def _code_digest() -> bytes | None:
-    """What the index is built by: a snapshot made by other code is not reused (None: unknown)."""
-    from lore import normalize, search
-
-    h = hashlib.sha256()
-    try:
-        for module in (normalize, search, sys.modules[__name__]):
-            h.update(Path(module.__file__ or "").read_bytes())
-    except OSError:
-        return None
-    return h.digest()
-
-
-def _fingerprint(live: list[StoredEntry]) -> str | None:
-    """A digest of everything a scope's index is built from (rows' slugs, names, kinds, episodes,
-    names/aliases and memberships, and the code that builds it); None when that is unknown."""
-    code = _code_digest()
-    if code is None:
-        return None
-    h = hashlib.sha256(code)
-    for column in (
-        [row.slug for row in live],
-        [row.kind for row in live],
-        [row.name for row in live],
-        [str(row.introduced) for row in live],
-        [row.keys or "" for row in live],
-    ):
-        h.update("\x1f".join(column).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1e")
-    return h.hexdigest()
-
-
-def _read_snapshot(path: Path, fingerprint: str) -> tuple[NameIndex, dict[str, list[tuple[str, int]]]] | None:
-    try:
-        with open(path, "rb") as f:
-            if f.readline() != _SNAPSHOT_MAGIC + fingerprint.encode() + b"\n":
-                return None
-            state = marshal.loads(f.read())
-        return NameIndex.from_state(state["index"]), state["member_of"]
-    except FileNotFoundError:
-        return None
-    except (OSError, EOFError, ValueError, TypeError, KeyError) as e:
-        log.warning("ignoring the index snapshot %s: %s", path, e)
-        return None
-
-
-def _write_snapshot(path: Path, fingerprint: str, state: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(_SNAPSHOT_MAGIC + fingerprint.encode() + b"\n")
-            f.write(marshal.dumps(state))
-        os.replace(tmp, path)
-    except (OSError, ValueError) as e:
-        log.warning("could not save the index snapshot %s: %s", path, e)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 _KIND_OF = {k.value: k for k in Kind}
@@ -362,7 +294,7 @@ class LoreService:
         gc.disable()
         try:
             rows = await self.store.load_all_scopes(raw_docs=True)
-            self._scopes = {CANON: _Scope(rows.pop(CANON, ()), snapshot=self._snapshot_path())}
+            self._scopes = {CANON: _Scope(rows.pop(CANON, ()), saved_at=self._snapshot_path())}
             while rows:  # each scope's rows are dropped as soon as its index is built
                 scope = next(iter(rows))
                 self._scopes[scope] = _Scope(rows.pop(scope))
@@ -533,16 +465,23 @@ class LoreService:
 
         def targets(slug: str) -> tuple[str, int] | None:
             rec = ix.find(slug)
-            return (rec[1], rec[3]) if rec else None
+            return (rec.name, rec.introduced) if rec else None
 
         appearances = self._appearances(guild_id).get(entry.slug, ()) if entry.kind is Kind.CHARACTER else ()
         return render_entry(entry, policy, targets=targets, appearances=appearances)
 
     def ask(
-        self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
+        self,
+        query: str,
+        policy: Policy,
+        guild_id: int | None = None,
+        kinds: Iterable[Kind] | None = None,
+        within: Collection[str] | None = None,
     ) -> Answer:
+        """Look ``query`` up among the entries of ``kinds`` (and with a slug in ``within``) the
+        viewer may see, and render the match."""
         ix = self.index_for(guild_id)
-        result = ix.lookup(query, policy, kinds)
+        result = ix.lookup(query, policy, kinds, within)
         view = None
         if result.match is not None:
             entry = self.get(result.match.slug, guild_id)
@@ -571,8 +510,10 @@ class LoreService:
         guild_id: int | None = None,
         kinds: Iterable[Kind] | None = None,
         limit: int = 25,
+        within: Collection[str] | None = None,
     ) -> list[Candidate]:
-        return self.index_for(guild_id).complete(text, policy, kinds, limit)
+        """Autocomplete among the visible entries of ``kinds`` (and with a slug in ``within``)."""
+        return self.index_for(guild_id).complete(text, policy, kinds, limit, within)
 
     def episode(self, number: int, policy: Policy, guild_id: int | None = None) -> EntryView | None:
         slug = self._episode_slugs(guild_id).get(number)
@@ -604,13 +545,39 @@ class LoreService:
         numbers: dict[int, str] = {}
         for index, exclude in reversed(ix.layers):  # canon first, so a guild's own entry wins
             for e, slug in enumerate(index.slugs):
-                if slug in exclude or index.record(e)[2] is not Kind.EPISODE:
+                if slug in exclude or index.kind(e) is not Kind.EPISODE:
                     continue
                 entry = self.get(slug, guild_id)
                 if entry is not None and entry.episode is not None:
                     numbers[entry.episode.number] = slug
         self._episodes[guild_id] = (ix, numbers)
         return numbers
+
+    def _memberships(self, group_slug: str, guild_id: int | None) -> dict[str, int]:
+        """Slug -> episode known, of the entries a guild sees as members of ``group_slug`` (any
+        episode; the entry itself may be gone)."""
+        own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        layers: list[tuple[_Scope, frozenset[str]]] = [(own, frozenset())] if own is not None else []
+        layers.append((self._scopes[CANON], frozenset(own.docs) if own is not None else frozenset()))
+        members: dict[str, int] = {}
+        for scope, exclude in layers:
+            for slug, ep in scope.member_of.get(group_slug, ()):
+                if slug not in exclude:
+                    members.setdefault(slug, ep)
+        return members
+
+    def roster_members(self, group_slug: str, policy: Policy, guild_id: int | None = None) -> frozenset[str] | None:
+        """Slugs of the members :meth:`roster` lists (None when it has no roster), read off the
+        index: nothing is rendered, so an autocomplete or a member lookup can filter by it."""
+        ix = self.index_for(guild_id)
+        group = ix.find(group_slug)
+        if group is None or not policy.reveals(group.introduced):
+            return None
+        return frozenset(
+            slug
+            for slug, ep in self._memberships(group_slug, guild_id).items()
+            if (rec := ix.find(slug)) is not None and policy.reveals(max(ep, rec.introduced))
+        )
 
     def roster(self, group_slug: str, policy: Policy, guild_id: int | None = None) -> Roster | None:
         """The members of a group (e.g. the Immortal Nine), each with their status, gated."""
@@ -620,17 +587,9 @@ class LoreService:
         group_view = self.render(group, policy, guild_id)
         if group_view is None:
             return None
-        own = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
-        layers: list[tuple[_Scope, frozenset[str]]] = [(own, frozenset())] if own is not None else []
-        layers.append((self._scopes[CANON], frozenset(own.docs) if own is not None else frozenset()))
-        members: dict[str, int] = {}
-        for scope, exclude in layers:
-            for slug, ep in scope.member_of.get(group_slug, ()):
-                if slug not in exclude:
-                    members.setdefault(slug, ep)
         lines: list[RosterLine] = []
         later: list[tuple[int, str]] = []  # (episode, escaped line) for the spoiler block
-        for slug, ep in members.items():
+        for slug, ep in self._memberships(group_slug, guild_id).items():
             entry = self.get(slug, guild_id)
             if entry is None:
                 continue
@@ -665,21 +624,20 @@ class LoreService:
         ix = self.index_for(guild_id)
         g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
         bound = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
-        best: dict[str, tuple[int, int, Any]] = {}  # slug -> (part rank, row order, hit)
+        best: dict[str, tuple[int, int, Any, EntryRef]] = {}  # slug -> (part rank, row order, hit, entry)
         for order, hit in enumerate(await self.store.search_text(words, scopes, 2000, bound=bound)):
             if hit.scope == CANON and g is not None and hit.slug in g.docs:
                 continue  # shadowed by this guild's override or removal
             rec = ix.find(hit.slug)
-            if rec is None or rec[3] > bound:
+            if rec is None or rec.introduced > bound:
                 continue
-            key = (_PART_RANK.get(hit.part, len(_PART_RANK)), order, hit)
+            key = (_PART_RANK.get(hit.part, len(_PART_RANK)), order, hit, rec)
             if hit.slug not in best or key[:2] < best[hit.slug][:2]:
                 best[hit.slug] = key  # one hit per entry: its best passage
         # Ranked by what matched (a name before a fact) and then by name: an order computed from
         # the visible rows alone, so it cannot tell anything about the rows left out.
-        ranked = sorted(best.values(), key=lambda k: (k[0], ix.find(k[2].slug)[1].casefold(), k[2].slug))  # type: ignore[index]
-        for _, _, hit in ranked[:limit]:
-            slug, name, kind, _ = ix.find(hit.slug)  # type: ignore[misc]
+        ranked = sorted(best.values(), key=lambda k: (k[0], k[3].name.casefold(), k[3].slug))
+        for _, _, hit, (slug, name, kind, _) in ranked[:limit]:
             snippet = _marked(hit.snippet)
             if hit.part == "name":  # the field already shows the name: show what the entry is
                 entry = self.get(slug, guild_id)
@@ -767,7 +725,7 @@ class LoreService:
     async def _reload(self, scope: str) -> None:
         rows = await self.store.load_scope(scope, raw_docs=True)
         if scope == CANON:
-            self._scopes[scope] = _Scope(rows, snapshot=self._snapshot_path())
+            self._scopes[scope] = _Scope(rows, saved_at=self._snapshot_path())
             self._layered.clear()
         else:
             self._scopes[scope] = _Scope(rows)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lore import search, service
+from lore import fuzzy, nameindex, normalize, snapshot
 from lore.model import Kind
 from lore.packs import CANON_PACK_PATH, load_pack
 from lore.search import IndexRecord, LayeredIndex, NameIndex
@@ -44,19 +44,19 @@ def _index(records: list[IndexRecord], *, large: bool) -> NameIndex:
     """An index built the way a small scope is (scores every name) or a large one is (vocabulary)."""
     with pytest.MonkeyPatch.context() as mp:
         if large:
-            mp.setattr(search, "BRUTE_FORCE_LIMIT", 0)
+            mp.setattr(nameindex, "BRUTE_FORCE_LIMIT", 0)
         else:
-            mp.setattr(search, "BRUTE_FORCE_LIMIT", 10**9)
+            mp.setattr(nameindex, "BRUTE_FORCE_LIMIT", 10**9)
         index = NameIndex(records)
-    assert index._vocab_built is large
+    assert (index.vocabulary is not None) is large
     return index
 
 
 @pytest.fixture
 def large_limits(monkeypatch):
     """The pruning limits of a 100,000-entry index, scaled to a hundred entries."""
-    monkeypatch.setattr(search, "PRUNED_CANDIDATES", 30)
-    monkeypatch.setattr(search, "WORD_POSTINGS", 3)
+    monkeypatch.setattr(fuzzy, "PRUNED_CANDIDATES", 30)
+    monkeypatch.setattr(fuzzy, "WORD_POSTINGS", 3)
 
 
 def _typo(rng: random.Random, s: str) -> str:
@@ -164,7 +164,7 @@ def _queries() -> list[str]:
 def test_an_index_restored_from_its_snapshot_answers_exactly_as_built(large_limits, large):
     built = _index(RECORDS, large=large)
     restored = NameIndex.from_state(marshal.loads(marshal.dumps(built.state())))
-    assert restored._vocab_built is large
+    assert (restored.vocabulary is not None) is large
     a = LayeredIndex([(built, frozenset())])
     b = LayeredIndex([(restored, frozenset())])
     for policy in (EVERYTHING, Policy(3, Mode.HIDE), Policy(5, Mode.TAG)):
@@ -175,23 +175,23 @@ def test_an_index_restored_from_its_snapshot_answers_exactly_as_built(large_limi
 
 def test_a_snapshot_of_another_format_is_refused():
     state = _index(FAMILY, large=True).state()
-    state["format"] = search.INDEX_FORMAT + 1
+    state["format"] = nameindex.INDEX_FORMAT + 1
     with pytest.raises(ValueError, match="another format"):
         NameIndex.from_state(state)
 
 
 def test_names_normalised_in_one_pass_equal_normalize_even_with_odd_characters():
     texts = ["Naomi ORTHMANN", "ﾙｼﾞｭ", "a\ue000b", "", "  x  y "]  # one holds the join separator
-    assert search.normalize_all(texts) == [search.normalize(t) for t in texts]
-    assert search.normalize_all([]) == []
+    assert normalize.normalize_all(texts) == [normalize.normalize(t) for t in texts]
+    assert normalize.normalize_all([]) == []
 
 
 def test_normalisation_falls_back_when_the_fast_fold_disagrees(monkeypatch, caplog):
-    monkeypatch.setattr(search, "_fast_keys", True)
-    monkeypatch.setattr(search, "normalize", lambda t: "<" + t.lower() + ">")
-    with caplog.at_level(logging.WARNING, logger="lore.search"):
-        assert search.normalize_all(["Ab", "C"]) == ["<ab>", "<c>"]
-    assert not search._fast_keys
+    monkeypatch.setattr(normalize, "_fast_keys", True)
+    monkeypatch.setattr(normalize, "normalize", lambda t: "<" + t.lower() + ">")
+    with caplog.at_level(logging.WARNING, logger="lore.normalize"):
+        assert normalize.normalize_all(["Ab", "C"]) == ["<ab>", "<c>"]
+    assert not normalize._fast_keys
     assert "fast name normalisation differs" in caplog.text
 
 
@@ -199,7 +199,7 @@ def test_normalisation_falls_back_when_the_fast_fold_disagrees(monkeypatch, capl
 @pytest.fixture
 def snapshots(monkeypatch):
     """Every canon scope is "large" enough to keep a snapshot."""
-    monkeypatch.setattr(service, "SNAPSHOT_MIN_ENTRIES", 1)
+    monkeypatch.setattr(snapshot, "MIN_ENTRIES", 1)
 
 
 async def _answers(svc: LoreService) -> list[object]:
@@ -237,7 +237,7 @@ async def test_a_changed_canon_or_a_damaged_snapshot_is_rebuilt(tmp_path, snapsh
     snapshot = Path(f"{db}-canon-index")
     header = snapshot.read_bytes().split(b"\n", 1)[0]
     snapshot.write_bytes(header + b"\n" + b"\x00garbage")  # right fingerprint, unreadable body
-    with caplog.at_level(logging.WARNING, logger="lore.service"):
+    with caplog.at_level(logging.WARNING, logger="lore.snapshot"):
         async with await LoreService.open(db, canon_pack=MINI_PACK) as svc:
             assert await _answers(svc) == expected
     assert "ignoring the index snapshot" in caplog.text
@@ -251,7 +251,7 @@ async def test_a_changed_canon_or_a_damaged_snapshot_is_rebuilt(tmp_path, snapsh
 async def test_a_snapshot_that_cannot_be_written_is_only_a_warning(tmp_path, snapshots, caplog):
     db = tmp_path / "lore.sqlite3"
     Path(f"{db}-canon-index").mkdir()  # a directory where the file would go
-    with caplog.at_level(logging.WARNING, logger="lore.service"):
+    with caplog.at_level(logging.WARNING, logger="lore.snapshot"):
         await _filled(db)
     assert "could not save the index snapshot" in caplog.text
     assert not list(tmp_path.glob("*.tmp"))

@@ -96,17 +96,15 @@ def plan_answer(
     policy: Policy,
     guild_id: int | None,
     *,
-    restrict: set[str] | None = None,
+    within: frozenset[str] | None = None,
 ) -> Planned:
-    """The reply to a lookup, decided from the service's answer (shared by every lookup command)."""
-    result = lore.ask(query, policy, guild_id, kinds)
-    view = result.view
-    if restrict is not None and view is not None and view.slug not in restrict:
-        view = None
-    if view is not None:
-        return Planned(pages=embeds.entry_pages(view))
-    later = result.note if result.view is None else lore.later_note(query, policy, guild_id, kinds)
-    candidates = [c for c in result.result.candidates if restrict is None or c.slug in restrict]
+    """The reply to a lookup, decided from the service's answer (shared by every lookup command);
+    only entries with a slug in ``within`` are considered, when given."""
+    result = lore.ask(query, policy, guild_id, kinds, within)
+    if result.view is not None:
+        return Planned(pages=embeds.entry_pages(result.view))
+    later = result.note
+    candidates = result.result.candidates
     if candidates and (result.result.ambiguous or candidates[0].score >= DID_YOU_MEAN_FLOOR):
         return Planned(content=did_you_mean_message(query, later), candidates=candidates)
     return Planned(content=no_match_message(query, candidates, later))
@@ -116,10 +114,8 @@ def nine_choices(
     lore: LoreService, current: str, policy: Policy, guild_id: int | None
 ) -> list[app_commands.Choice[str]]:
     """Autocomplete of /immortal-nine's member: the members the roster shows."""
-    roster = lore.roster(IMMORTAL_NINE, policy, guild_id)
-    members = {line.slug for line in roster.members} if roster else set()
-    cands = [c for c in lore.complete(current, policy, guild_id, (Kind.CHARACTER,), 200) if c.slug in members]
-    return choices_for(cands, current)
+    members = lore.roster_members(IMMORTAL_NINE, policy, guild_id) or frozenset()
+    return choices_for(lore.complete(current, policy, guild_id, (Kind.CHARACTER,), within=members), current)
 
 
 def episode_reply(lore: LoreService, number: int, policy: Policy, guild_id: int | None) -> Planned:
@@ -136,7 +132,7 @@ async def answer(
     kinds: Iterable[Kind] | None,
     private: bool,
     *,
-    restrict: set[str] | None = None,
+    within: frozenset[str] | None = None,
 ) -> None:
     """Resolve ``query`` and answer: the entry card, a "did you mean" select, or suggestions."""
     if query == NO_MATCH:
@@ -146,7 +142,7 @@ async def answer(
         await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
         return
     policy = policy_for(interaction, private)
-    planned = plan_answer(lore_of(interaction).lore, query, kinds, policy, interaction.guild_id, restrict=restrict)
+    planned = plan_answer(lore_of(interaction).lore, query, kinds, policy, interaction.guild_id, within=within)
     if planned.pages:
         await reply_pages(interaction, planned.pages, ephemeral=private)
     elif planned.candidates:
@@ -229,15 +225,18 @@ class Lookup(commands.Cog):
     ) -> None:
         lore = lore_of(interaction).lore
         policy = policy_for(interaction, private)
-        roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
-        if roster is None:
-            await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
-            return
         if member is None:
+            roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
+            if roster is None:
+                await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
+                return
             await reply_pages(interaction, embeds.roster_pages(roster), ephemeral=private)
             return
-        members = {line.slug for line in roster.members}
-        await answer(interaction, member, (Kind.CHARACTER,), private, restrict=members)
+        members = lore.roster_members(IMMORTAL_NINE, policy, interaction.guild_id)
+        if members is None:
+            await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
+            return
+        await answer(interaction, member, (Kind.CHARACTER,), private, within=members)
 
     @immortal_nine.autocomplete("member")
     async def _nine_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

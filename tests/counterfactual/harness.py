@@ -107,10 +107,9 @@ async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id
         out[f"complete/{label}"] = choices_out(choices_for(svc.complete(query, policy, guild_id, kinds), query))
         out[f"answer/{label}"] = await planned_out(plan_answer(svc, query, kinds, policy, guild_id))
     out["complete/immortal-nine"] = choices_out(nine_choices(svc, query, policy, guild_id))
-    roster = svc.roster(IMMORTAL_NINE, policy, guild_id)
-    members = {line.slug for line in roster.members} if roster else set()
+    members = svc.roster_members(IMMORTAL_NINE, policy, guild_id) or frozenset()
     out["answer/immortal-nine"] = await planned_out(
-        plan_answer(svc, query, (Kind.CHARACTER,), policy, guild_id, restrict=members)
+        plan_answer(svc, query, (Kind.CHARACTER,), policy, guild_id, within=members)
     )
     results = await svc.search_text(query, policy, guild_id)
     out["search"] = [embed_out(e) for e in search_pages(results, policy)]

@@ -139,13 +139,13 @@ def test_a_planted_slug_oracle_is_caught(worlds, monkeypatch):
 
     original = LayeredIndex.lookup
 
-    def leaky(self, query, policy, kinds=None):
+    def leaky(self, query, policy, kinds=None, within=None):
         if self.find(query.strip()) is not None:
-            result = original(self, query, policy, kinds)
+            result = original(self, query, policy, kinds, within)
             if result.match is None:
                 return LookupResult(query=query)
             return result
-        return original(self, query, policy, kinds)
+        return original(self, query, policy, kinds, within)
 
     monkeypatch.setattr(LayeredIndex, "lookup", leaky)
     hidden = [e.slug for e in worlds[0].pack.entries if e.introduced > 3]
