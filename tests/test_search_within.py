@@ -20,9 +20,9 @@ from lore.spoilers import Mode, Policy
 
 CANON = [IndexRecord.of(e) for e in load_pack(CANON_PACK_PATH).entries]
 #: Non-members whose names a query matches better than the one member it means.
-CROWD = [
-    IndexRecord(f"vardo-{i}", f"Vardo {i}", Kind.CHARACTER, 0, ((f"Vardo {i}", 0),)) for i in range(1, 251)
-] + [IndexRecord("verdo-knight", "Vardo the Knight", Kind.CHARACTER, 0, (("Vardo the Knight", 0),))]
+CROWD = [IndexRecord(f"vardo-{i}", f"Vardo {i}", Kind.CHARACTER, 0, ((f"Vardo {i}", 0),)) for i in range(1, 251)] + [
+    IndexRecord("verdo-knight", "Vardo the Knight", Kind.CHARACTER, 0, (("Vardo the Knight", 0),))
+]
 EVERYTHING = Policy(13, Mode.SHOW)
 
 
