@@ -25,10 +25,7 @@ from bot.ratelimit import Limits, RateLimited, check_interaction
 from bot.service import ServiceOptions, ServiceParts
 from bot.settings import Settings
 from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
-from lore import __version__
-from lore.packs import CANON_PACK_PATH
-from lore.quotas import Quotas
-from lore.service import LoreService
+from lore import CANON_PACK_PATH, LoreService, Quotas, __version__
 
 log = logging.getLogger("lorebot")
 

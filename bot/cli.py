@@ -14,14 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lore.errors import LoreError, LoreFault, PackError
-from lore.faults import sqlite_reason
-from lore.model import MAX_EPISODE, Kind
-from lore.packs import read_pack_bytes
-from lore.quotas import Quotas
-from lore.service import LoreService
-from lore.spoilers import Mode, Policy, PolicySource
-from lore.store import SCHEMA_VERSION
+from lore import (
+    MAX_EPISODE,
+    SCHEMA_VERSION,
+    Kind,
+    LoreError,
+    LoreFault,
+    LoreService,
+    Mode,
+    PackError,
+    Policy,
+    PolicySource,
+    Quotas,
+    read_pack_bytes,
+    sqlite_reason,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -233,8 +240,7 @@ async def _import(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except PackError as e:
         return _pack_refused(args.file, e)
-    from lore.backup import DatabaseLock
-    from lore.storage import SQLITE, parse_target
+    from lore import SQLITE, DatabaseLock, parse_target
 
     db = _db_path(args)
     target = parse_target(db)
@@ -269,7 +275,7 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
-    from lore.packs import CANON_PACK_PATH
+    from lore import CANON_PACK_PATH
 
     async with await LoreService.open(_db_path(args), canon_pack=None) as svc:
         version = await svc.store.schema_version()
@@ -283,7 +289,7 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _db_copy(args: argparse.Namespace) -> int:
-    from lore.copy import copy_database
+    from lore import copy_database
 
     report = await copy_database(args.source, args.target)
     print(f"Copied {report.source} to {report.target}: {report.summary()}.")
@@ -292,7 +298,7 @@ async def _db_copy(args: argparse.Namespace) -> int:
 
 
 async def _db_check(args: argparse.Namespace) -> int:
-    from lore.storage import check_target, parse_target
+    from lore import check_target, parse_target
 
     path = str(parse_target(_db_path(args)))  # a PostgreSQL URL without its password
     report = await check_target(_db_path(args))
@@ -338,8 +344,7 @@ def _health(args: argparse.Namespace) -> int:
 
 def _sqlite_file(args: argparse.Namespace, action: str) -> str:
     """The SQLite file a backup or restore works on; a PostgreSQL database is refused with what to use."""
-    from lore.backup import BackupError
-    from lore.storage import POSTGRESQL, parse_target
+    from lore import POSTGRESQL, BackupError, parse_target
 
     target = parse_target(_db_path(args))
     if target.backend == POSTGRESQL:
@@ -349,19 +354,19 @@ def _sqlite_file(args: argparse.Namespace, action: str) -> str:
 
 
 def _db_backup(args: argparse.Namespace) -> int:
-    from lore.backup import backup
+    from lore import backup_database
 
     db = _sqlite_file(args, "backup")
-    written, summary = backup(db, args.path)
+    written, summary = backup_database(db, args.path)
     print(f"Backed up {db} to {written}: {summary.describe()}.")
     return EXIT_OK
 
 
 def _db_restore(args: argparse.Namespace) -> int:
-    from lore.backup import restore
+    from lore import restore_database
 
     db = _sqlite_file(args, "restore")
-    summary, kept = restore(args.path, db)
+    summary, kept = restore_database(args.path, db)
     print(f"Restored {args.path} into {db}: {summary.describe()}.")
     if kept is not None:
         print(f"The previous database was kept as {kept}.")

@@ -8,11 +8,7 @@ from bot import limits
 from bot.palette import FACTION_COLOURS as FACTION_COLOURS
 from bot.palette import KIND_COLOURS as KIND_COLOURS
 from bot.palette import NEUTRAL as NEUTRAL
-from lore.markup import escape
-from lore.model import Kind
-from lore.render import EntryView, Item
-from lore.service import Roster, SearchResults
-from lore.spoilers import Policy
+from lore import EntryView, Item, Kind, Policy, Roster, SearchResults, escape
 
 KIND_LABELS = {
     Kind.CHARACTER: "Character",

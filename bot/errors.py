@@ -16,8 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.replies import send
-from lore.errors import LoreError, LoreFault, PackError, WriteFault
-from lore.faults import sqlite_reason
+from lore import LoreError, LoreFault, PackError, WriteFault, sqlite_reason
 
 log = logging.getLogger("lorebot")
 

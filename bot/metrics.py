@@ -201,7 +201,7 @@ def outcome_of(error: BaseException | None) -> str:
 
     from bot.errors import Refused
     from bot.ratelimit import RateLimited
-    from lore.errors import LoreError, PackError
+    from lore import LoreError, PackError
 
     original = getattr(error, "original", error)
     if isinstance(error, app_commands.CommandOnCooldown | RateLimited):

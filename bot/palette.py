@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lore.model import Kind
+from lore import Kind
 
 KIND_COLOURS: dict[Kind, int] = {
     Kind.CHARACTER: 0xC0392B,

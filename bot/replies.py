@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import limits
-from lore.spoilers import Policy
+from lore import Policy
 
 if TYPE_CHECKING:
     from bot.app import LoreBot

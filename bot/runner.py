@@ -24,8 +24,7 @@ import discord
 
 from bot.errors import StartupError
 from bot.settings import Settings, load_settings
-from lore.errors import LoreFault, StoreError
-from lore.faults import sqlite_reason
+from lore import LoreFault, StoreError, sqlite_reason
 
 log = logging.getLogger("lorebot")
 

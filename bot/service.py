@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.health import Heartbeat
 from bot.metrics import NullMetrics, make_metrics
-from lore.backup import DatabaseLock
+from lore import DatabaseLock
 
 if TYPE_CHECKING:
     from bot.app import LoreBot
@@ -43,7 +43,7 @@ class ServiceParts:
             Heartbeat(bot, options.heartbeat_file, options.heartbeat_interval) if options.heartbeat_file else None
         )
         self.lock: DatabaseLock | None = None
-        from lore.storage import SQLITE, parse_target
+        from lore import SQLITE, parse_target
 
         target = parse_target(str(bot.db_path))
         if target.backend == SQLITE and target.location != ":memory:" and not target.location.startswith("file:"):

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         """Where the running bot writes its heartbeat (and ``lorebot health`` reads it)."""
         if self.heartbeat_file is not None:
             return self.heartbeat_file
-        from lore.storage import SQLITE, parse_target
+        from lore import SQLITE, parse_target
 
         target = parse_target(self.lorebot_db)
         if target.backend == SQLITE and target.location != ":memory:":

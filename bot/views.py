@@ -12,7 +12,7 @@ import discord
 
 from bot import limits
 from bot.errors import Refused, report_error
-from lore.search import Candidate
+from lore import Candidate
 
 log = logging.getLogger(__name__)
 

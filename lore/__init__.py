@@ -1,3 +1,102 @@
-"""The lore engine: model, store, canon pack, search and spoiler rules. Never imports discord."""
+"""The lore engine: model, store, canon pack, search and spoiler rules. Never imports discord.
+
+What adapters (``bot/``, the CLI, the console) may use is exported here, and only here: they
+import ``from lore import X``, never a submodule (a test enforces it). Everything else in the
+package is the engine's own business and may change shape.
+"""
 
 __version__ = "0.1.0"
+
+from lore.backup import BackupError, DatabaseLock
+from lore.backup import backup as backup_database
+from lore.backup import restore as restore_database
+from lore.copy import copy_database
+from lore.errors import CanonPackError, LoreError, LoreFault, PackError, StaleEntry, StoreError, WriteFault
+from lore.faults import sqlite_reason
+from lore.graph import (
+    MAX_NODES,
+    EpisodeRow,
+    RelationGraph,
+    Timeline,
+    event_candidates,
+    last_episode,
+    relation_graph,
+    timeline,
+)
+from lore.markup import escape
+from lore.model import MAX_EPISODE, Alias, Entry, Kind, RelationType
+from lore.nameindex import Candidate
+from lore.packs import CANON_PACK_PATH, read_pack_bytes
+from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, questions_for
+from lore.quiz import escape as quiz_escape
+from lore.quotas import Quotas
+from lore.render import EntryView, Item
+from lore.scores import Answered, QuizScores
+from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, LoreService, Roster, SearchResults
+from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
+from lore.storage import POSTGRESQL, SQLITE, check_target, parse_target
+from lore.store import FOLLOW_CANON, SCHEMA_VERSION
+
+__all__ = [
+    "CANON_PACK_PATH",
+    "DEFAULT_POLICY",
+    "FOLLOW_CANON",
+    "MAX_ALIAS",
+    "MAX_EPISODE",
+    "MAX_FACT_TEXT",
+    "MAX_NODES",
+    "MAX_REVISION",
+    "POSTGRESQL",
+    "QUESTIONS_MAX",
+    "SCHEMA_VERSION",
+    "SQLITE",
+    "Alias",
+    "Answer",
+    "Answered",
+    "BackupError",
+    "Candidate",
+    "CanonPackError",
+    "DatabaseLock",
+    "Entry",
+    "EntryView",
+    "EpisodeRow",
+    "Item",
+    "Kind",
+    "LoreError",
+    "LoreFault",
+    "LoreService",
+    "Mode",
+    "Outcome",
+    "PackError",
+    "Policy",
+    "PolicySource",
+    "Question",
+    "QuizScores",
+    "Quotas",
+    "RelationGraph",
+    "RelationType",
+    "Reveal",
+    "Roster",
+    "SearchResults",
+    "Session",
+    "Setting",
+    "StaleEntry",
+    "StoreError",
+    "Timeline",
+    "WriteFault",
+    "__version__",
+    "backup_database",
+    "check_target",
+    "copy_database",
+    "escape",
+    "event_candidates",
+    "last_episode",
+    "parse_target",
+    "questions_for",
+    "quiz_escape",
+    "read_pack_bytes",
+    "relation_graph",
+    "restore_database",
+    "sqlite_reason",
+    "timeline",
+]

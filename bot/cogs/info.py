@@ -11,9 +11,7 @@ from discord.ext import commands
 
 from bot import embeds, limits
 from bot.replies import lore_of, policy_for, send
-from lore.model import Kind
-from lore.service import LoreService
-from lore.spoilers import Policy
+from lore import Kind, LoreService, Policy
 
 SERIES_SLUG = "metallic-rouge"
 SOURCE_NOTE = (

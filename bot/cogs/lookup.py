@@ -13,11 +13,7 @@ from bot import embeds, limits
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
 from bot.views import DidYouMean, Paginator
-from lore.markup import escape
-from lore.model import MAX_EPISODE, Kind
-from lore.search import Candidate
-from lore.service import LoreService
-from lore.spoilers import Policy
+from lore import MAX_EPISODE, Candidate, Kind, LoreService, Policy, escape
 
 #: Value of the single "no match" autocomplete choice (Discord caches an empty list of choices).
 NO_MATCH = "\u2063no-match"

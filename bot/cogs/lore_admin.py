@@ -19,12 +19,22 @@ from bot.cogs.lookup import NO_MATCH, autocomplete_entries, echo
 from bot.ratelimit import heavy
 from bot.replies import defer, lore_of, policy_for, send
 from bot.views import AdminForm, Confirm
-from lore.errors import LoreError, PackError, StaleEntry
-from lore.markup import escape
-from lore.model import MAX_EPISODE, Alias, Entry, Kind
-from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION
-from lore.spoilers import Mode, Policy
-from lore.store import FOLLOW_CANON
+from lore import (
+    FOLLOW_CANON,
+    MAX_ALIAS,
+    MAX_EPISODE,
+    MAX_FACT_TEXT,
+    MAX_REVISION,
+    Alias,
+    Entry,
+    Kind,
+    LoreError,
+    Mode,
+    PackError,
+    Policy,
+    StaleEntry,
+    escape,
+)
 
 log = logging.getLogger(__name__)
 

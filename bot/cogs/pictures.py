@@ -14,10 +14,7 @@ from bot.palette import KIND_COLOURS
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_of, policy_for, send
-from lore.graph import MAX_NODES, last_episode
-from lore.markup import escape
-from lore.model import MAX_EPISODE, Kind
-from lore.spoilers import Mode, Policy
+from lore import MAX_EPISODE, MAX_NODES, Kind, Mode, Policy, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.replies import defer, lore_of, send
-from lore.model import MAX_EPISODE
+from lore import MAX_EPISODE
 
 
 class Progress(commands.GroupCog, group_name="progress", group_description="Your own watch progress"):

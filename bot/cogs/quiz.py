@@ -24,9 +24,18 @@ from bot.checks import guild_id_of
 from bot.errors import Refused, report_error
 from bot.replies import NO_MENTIONS, lore_of, policy_for, send
 from bot.views import Paginator, Timing
-from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, escape, questions_for
-from lore.scores import Answered, QuizScores
-from lore.spoilers import Policy
+from lore import (
+    QUESTIONS_MAX,
+    Answered,
+    Outcome,
+    Policy,
+    Question,
+    QuizScores,
+    Reveal,
+    Session,
+    questions_for,
+    quiz_escape,
+)
 
 if TYPE_CHECKING:
     from bot.app import LoreBot
@@ -74,7 +83,7 @@ def question_text(run: Running, seconds: float) -> str:
         f"**Question {run.session.number}/{len(run.session.questions)}** · {_topic(q)}",
         q.prompt,
         "",
-        *(f"**{LETTERS[i]}.** {escape(opt)}" for i, opt in enumerate(q.options)),
+        *(f"**{LETTERS[i]}.** {quiz_escape(opt)}" for i, opt in enumerate(q.options)),
         "",
         f"-# {seconds:.0f} s to answer · one answer each · {run.policy.footer()}",
     ]
@@ -87,7 +96,7 @@ def reveal_text(run: Running, reveal: Reveal) -> str:
         f"**Question {reveal.number}/{len(run.session.questions)}** · {_topic(q)}",
         q.prompt,
         "",
-        f"✅ **{LETTERS[q.answer]}. {escape(q.right)}**",
+        f"✅ **{LETTERS[q.answer]}. {quiz_escape(q.right)}**",
         q.explanation,
         "",
     ]
@@ -308,7 +317,7 @@ class QuizCog(
             await interaction.response.defer()
             run.answered.set()  # a private quiz moves on as soon as its one player answers
             return
-        label = f"{LETTERS[option]}. {escape(session.current.options[option])}"
+        label = f"{LETTERS[option]}. {quiz_escape(session.current.options[option])}"
         await send(interaction, f"Your answer: **{label}**. The right one is shown when time is up.", ephemeral=True)
 
     # -- /quiz stop ----------------------------------------------------------------------------

@@ -8,8 +8,7 @@ from discord.ext import commands
 
 from bot.checks import admin_group_check, guild_id_of
 from bot.replies import defer, lore_of, policy_for, send
-from lore.model import MAX_EPISODE
-from lore.spoilers import DEFAULT_POLICY, Mode, Setting
+from lore import DEFAULT_POLICY, MAX_EPISODE, Mode, Setting
 
 
 class _OverrideChannel(app_commands.Transformer):

@@ -9,8 +9,7 @@ import tempfile
 from pathlib import Path
 
 from bot.pictures.painter import Painter
-from lore.service import LoreService
-from lore.spoilers import Mode, Policy
+from lore import LoreService, Mode, Policy
 
 POLICY = Policy(5, Mode.TAG)
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "docs"

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.pictures import relations as relations_draw
 from bot.pictures import timeline as timeline_draw
-from lore.graph import RelationGraph, event_candidates, last_episode, relation_graph, timeline
-from lore.spoilers import Policy
+from lore import Policy, RelationGraph, event_candidates, last_episode, relation_graph, timeline
 
 if TYPE_CHECKING:
-    from lore.service import LoreService
+    from lore import LoreService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

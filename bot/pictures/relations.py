@@ -18,8 +18,7 @@ from PIL import Image, ImageDraw
 from bot.palette import FACTION_COLOURS, KIND_COLOURS
 from bot.pictures import style
 from bot.pictures.fonts import draw_text, fit, text_width
-from lore.graph import RelationGraph
-from lore.model import Kind, RelationType
+from lore import Kind, RelationGraph, RelationType
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 _Rel = tuple[str, str, RelationType]  # source, target, type

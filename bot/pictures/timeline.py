@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from bot.pictures import style
 from bot.pictures.fonts import draw_text, fit, wrap
-from lore.graph import EpisodeRow, Timeline
+from lore import EpisodeRow, Timeline
 
 WIDTH = 900
 MARGIN = 28
