@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot import metrics as _metrics
 from bot.errors import StartupError, report_error
 from bot.expiry import answer_expired, is_known
 from bot.ratelimit import Limits, RateLimited, check_interaction
+from bot.scheduler import INTERVAL as SCHEDULE_INTERVAL
 from bot.service import ServiceOptions, ServiceParts
 from bot.settings import Settings
 from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
@@ -97,6 +99,8 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         limits: Limits | None = None,
         quotas: Quotas | None = None,
         service: ServiceOptions | None = None,
+        clock: Callable[[], float] = time.time,
+        schedule_interval: float = SCHEDULE_INTERVAL,
     ):
         check_plan(shard_count, shard_ids)
         shards: dict[str, Any] = {"shard_count": shard_count}  # None: the count Discord recommends
@@ -128,6 +132,9 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         self._service = ServiceParts(self, service or ServiceOptions())
         self.metrics = self._service.metrics
         self.heartbeat = self._service.heartbeat
+        #: The wall clock spoiler schedules tick by, and how often they look (tests drive both).
+        self.clock = clock
+        self.schedule_interval = schedule_interval
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:

@@ -174,6 +174,8 @@ class FakeChannel:
     nsfw: bool = False
     parent: FakeChannel | None = None
     recipient: FakeUser | None = None  # DM channels only
+    #: Permission overwrites: target id (a role or a member) -> (type 0 role / 1 member, allow, deny).
+    overwrites: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def mention(self) -> str:
@@ -196,7 +198,10 @@ class FakeChannel:
             "guild_id": str(self.guild.id) if self.guild else None,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": str(target), "type": kind, "allow": str(allow), "deny": str(deny)}
+                for target, (kind, allow, deny) in self.overwrites.items()
+            ],
             "parent_id": str(self.parent.id) if self.parent else None,
             "flags": 0,
         }
@@ -268,6 +273,29 @@ class FakeMember:
 
     def has(self, perm: int) -> bool:
         return (self.permissions & perm) == perm
+
+    def permissions_in(self, channel: FakeChannel) -> int:
+        """Channel permissions (Discord's order: @everyone's overwrite, the roles', the member's);
+        a thread follows its parent's overwrites."""
+        base = self.permissions
+        if base == Perm.ALL:
+            return base
+        source = channel.parent if channel.parent is not None and not channel.overwrites else channel
+        over = source.overwrites
+        perms = base
+        if self.guild.id in over:  # @everyone's role has the guild's id
+            _, allow, deny = over[self.guild.id]
+            perms = (perms & ~deny) | allow
+        role_allow = role_deny = 0
+        for role in self.roles:
+            if role.id in over:
+                role_allow |= over[role.id][1]
+                role_deny |= over[role.id][2]
+        perms = (perms & ~role_deny) | role_allow
+        if self.id in over:
+            _, allow, deny = over[self.id]
+            perms = (perms & ~deny) | allow
+        return perms
 
     def to_dict(self, *, with_user: bool = True, permissions: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import validate
 from .interactions import InvalidInteraction
-from .models import FakeChannel, FakeGuild
+from .models import THREAD_TYPES, FakeChannel, FakeGuild, Perm
 from .rest import SEGMENT as s
 from .rest import ApiRequest, Rest, RouteSpec, api_error
 from .result import EPHEMERAL, FakeMessage
@@ -45,6 +45,13 @@ class ChannelRoutes(Rest):
         ch = self._channel_for(cid)
         if ch is None:
             return api_error(404, 10003, "Unknown Channel")
+        if ch.guild is not None and self.bot_user.id in ch.guild.members:
+            perms = ch.guild.members[self.bot_user.id].permissions_in(ch)
+            send = Perm.SEND_MESSAGES_IN_THREADS if ch.type in THREAD_TYPES else Perm.SEND_MESSAGES
+            if not perms & Perm.VIEW_CHANNEL:
+                return api_error(403, 50001, "Missing Access")
+            if not perms & send:
+                return api_error(403, 50013, "Missing Permissions")
         issues = validate.check_message(ctx.body, files=len(ctx.files), require_no_mentions=self.require_no_mentions)
         issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
         if isinstance(ctx.body, dict) and (ctx.body.get("flags") or 0) & EPHEMERAL:

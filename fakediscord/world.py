@@ -88,6 +88,17 @@ class World(FakeState):
         """A public thread in a text channel, or a post in a forum channel."""
         return self.add_channel(guild, name, type=PUBLIC_THREAD, parent=parent)
 
+    def set_overwrite(
+        self, channel: FakeChannel, target: FakeMember | FakeRole, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Give ``channel`` a permission overwrite for a role or a member (CHANNEL_UPDATE follows);
+        the fake then refuses the bot's messages there as Discord would (50001 / 50013)."""
+        kind = 1 if isinstance(target, FakeMember) else 0
+        channel.overwrites[target.id] = (kind, allow, deny)
+        guild = channel.guild
+        assert guild is not None
+        self._gateway_event("CHANNEL_UPDATE", lambda s: channel.to_dict(), guild)
+
     def add_category(self, guild: FakeGuild, name: str) -> FakeChannel:
         return self.add_channel(guild, name, type=GUILD_CATEGORY)
 

@@ -31,6 +31,9 @@ from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, questio
 from lore.quiz import escape as quiz_escape
 from lore.quotas import Quotas
 from lore.render import EntryView, Item
+from lore.schedule import SERVER as SCHEDULE_SERVER
+from lore.schedule import Advance, Schedule, ScheduleError, check_every, last_tick, parse_start
+from lore.schedule_store import Schedules
 from lore.scores import Answered, QuizScores
 from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, LoreService, Roster, SearchResults
 from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
@@ -48,8 +51,10 @@ __all__ = [
     "MAX_REVISION",
     "POSTGRESQL",
     "QUESTIONS_MAX",
+    "SCHEDULE_SERVER",
     "SCHEMA_VERSION",
     "SQLITE",
+    "Advance",
     "Alias",
     "Answer",
     "Answered",
@@ -77,6 +82,9 @@ __all__ = [
     "RelationType",
     "Reveal",
     "Roster",
+    "Schedule",
+    "ScheduleError",
+    "Schedules",
     "SearchResults",
     "Session",
     "Setting",
@@ -86,11 +94,14 @@ __all__ = [
     "WriteFault",
     "__version__",
     "backup_database",
+    "check_every",
     "check_target",
     "copy_database",
     "escape",
     "event_candidates",
     "last_episode",
+    "last_tick",
+    "parse_start",
     "parse_target",
     "questions_for",
     "quiz_escape",

@@ -146,6 +146,13 @@ PG_MIGRATIONS: list[str] = [
         PRIMARY KEY (guild_id, channel_id)
     );
     """,
+    # 7: a schedule's anchor (its first tick) and the ticks applied since
+    """
+    ALTER TABLE spoiler_schedules ADD COLUMN anchor_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+        ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
+    UPDATE spoiler_schedules SET anchor_at = next_at;
+    CREATE INDEX spoiler_schedules_due ON spoiler_schedules (next_at) WHERE paused = 0;
+    """,
 ]
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")

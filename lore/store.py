@@ -197,6 +197,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (guild_id, channel_id)
     );
     """,
+    # 7: a schedule's ticks count from its first one (anchor_at) on the wall clock of its zone, so
+    # a weekly 20:00 stays at 20:00 across summer time (see lore.schedule)
+    """
+    ALTER TABLE spoiler_schedules ADD COLUMN anchor_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE spoiler_schedules ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
+    UPDATE spoiler_schedules SET anchor_at = next_at;
+    CREATE INDEX spoiler_schedules_due ON spoiler_schedules (next_at) WHERE paused = 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

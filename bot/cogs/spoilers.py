@@ -8,7 +8,19 @@ from discord.ext import commands
 
 from bot.checks import admin_group_check, guild_id_of
 from bot.replies import defer, lore_of, policy_for, send
-from lore import DEFAULT_POLICY, MAX_EPISODE, Mode, Setting
+from bot.scheduler import ScheduleTicker
+from lore import (
+    DEFAULT_POLICY,
+    MAX_EPISODE,
+    SCHEDULE_SERVER,
+    Mode,
+    Schedule,
+    Schedules,
+    Setting,
+    check_every,
+    last_tick,
+    parse_start,
+)
 
 
 class _OverrideChannel(app_commands.Transformer):
@@ -33,6 +45,51 @@ class _OverrideChannel(app_commands.Transformer):
 OverrideChannel = app_commands.Transform[app_commands.AppCommandChannel, _OverrideChannel]
 CHANNEL_HELP = "Only this channel (its threads and forum posts follow it)"
 
+
+class _AnnounceChannel(_OverrideChannel):
+    """A channel the bot can post an announcement in: text or announcement."""
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+
+AnnounceChannel = app_commands.Transform[app_commands.AppCommandChannel, _AnnounceChannel]
+SCHEDULE_CHANNEL_HELP = "The schedule of this channel's episode, not the server's"
+#: How many schedules /spoilers schedule show lists before saying how many more there are.
+SHOW_AT_MOST = 8
+
+
+def _target(channel_id: int) -> str:
+    return "this server" if channel_id == SCHEDULE_SERVER else f"<#{channel_id}>"
+
+
+def _when(at: float, style: str = "F") -> str:
+    return f"<t:{int(at)}:{style}> (<t:{int(at)}:R>)"
+
+
+def _plan(s: Schedule, episode: int) -> str:
+    """What a schedule will do, from the target's ``episode`` now (episode numbers and times only)."""
+    if episode >= MAX_EPISODE:
+        return f"at episode {episode}, the last: nothing left to open"
+    if episode + 1 == MAX_EPISODE:
+        return f"episode {MAX_EPISODE}, the last, opens {_when(s.next_at)}"
+    until = last_tick(s, episode)
+    every = "every day" if s.every_days == 1 else f"every {s.every_days} days"
+    end = f" (<t:{int(until)}:D>)" if until is not None else ""
+    return f"episode {episode + 1} opens {_when(s.next_at)}, then one episode {every} until episode {MAX_EPISODE}{end}"
+
+
+def _show_line(s: Schedule, episode: int) -> str:
+    where = "This server" if s.channel_id == SCHEDULE_SERVER else f"<#{s.channel_id}>"
+    announce = f"announced in <#{s.announce_channel_id}>" if s.announce_channel_id else "not announced"
+    if s.paused:
+        state = f"**paused** at episode {episode} (resuming goes on from the next opening still ahead)"
+    else:
+        state = _plan(s, episode)
+    return f"**{where}**: {state}; zone {s.zone}; {announce}."
+
+
 MODE_HELP = {
     Mode.HIDE: "later lore is left out, as if it did not exist",
     Mode.TAG: "as hide, plus one spoiler-tagged block of later lore in every reply",
@@ -52,12 +109,166 @@ def _setting_text(setting: Setting) -> str:
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoiler settings for this server"):
+    schedule = app_commands.Group(name="schedule", description="Open one episode at a time on a timetable")
+
     def __init__(self, bot: commands.Bot):
         self.bot = bot
+        clock = getattr(bot, "clock", None)
+        interval = getattr(bot, "schedule_interval", None)
+        self.ticker = ScheduleTicker(
+            bot,  # type: ignore[arg-type]
+            **({"clock": clock} if clock is not None else {}),
+            **({"interval": interval} if interval is not None else {}),
+        )
         super().__init__()
+
+    async def cog_load(self) -> None:
+        self.ticker.start()
+
+    async def cog_unload(self) -> None:
+        await self.ticker.stop()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return await admin_group_check(interaction)
+
+    def _schedules(self, interaction: discord.Interaction) -> Schedules:
+        return Schedules(lore_of(interaction).lore.store)
+
+    @schedule.command(name="start", description="Open the next episode at a date and time, then one every few days")
+    @app_commands.describe(
+        start="First opening, e.g. 2026-12-10 20:00 Europe/Paris or 2026-12-10T20:00+01:00 (UTC if no zone)",
+        every="Days between two openings (7: weekly)",
+        channel=SCHEDULE_CHANNEL_HELP,
+        announce="Where to announce each opening (nobody is pinged)",
+    )
+    async def schedule_start(
+        self,
+        interaction: discord.Interaction,
+        start: app_commands.Range[str, 1, 100],
+        every: app_commands.Range[int, 1, 365],
+        channel: OverrideChannel | None = None,
+        announce: AnnounceChannel | None = None,
+    ) -> None:
+        guild_id = guild_id_of(interaction)
+        bot = lore_of(interaction)
+        when = parse_start(start, bot.clock())  # refusals are sentences, through the error path
+        check_every(every)
+        await defer(interaction)
+        wanted = Schedule(
+            guild_id=guild_id,
+            channel_id=channel.id if channel else SCHEDULE_SERVER,
+            anchor=when.at,
+            every_days=every,
+            zone=when.zone,
+            announce_channel_id=announce.id if announce else None,
+            created_by=interaction.user.id,
+        )
+        started = await self._schedules(interaction).start(wanted)
+        where = _target(wanted.channel_id)
+        lines = [
+            f"**Schedule set for {where}**" + (" (it replaces the one before)" if started.replaced else "") + ":",
+            f"• {_plan(wanted, started.episode)}.",
+            f"• Understood: {when.understood()}.",
+        ]
+        if wanted.channel_id == SCHEDULE_SERVER:
+            own = [cid for cid, st in bot.lore.channel_overrides(guild_id).items() if st.episode is not None]
+            if own:
+                lines.append(
+                    f"• {len(own)} channel(s) with an episode of their own do not follow the server's "
+                    "(give them a schedule with `channel`, or `/spoilers reset` them)."
+                )
+        if announce is None:
+            lines.append("• Openings are not announced (give `announce` to have them posted in a channel).")
+        else:
+            lines.append(f"• Each opening is announced in {announce.mention} (nobody is pinged).")
+            if not self._can_post(interaction, announce.id):
+                lines.append(
+                    f"⚠️ I cannot send messages in {announce.mention} right now: until I can, announcements "
+                    "there are skipped (the schedule goes on)."
+                )
+        lines.append("`/spoilers schedule show` lists schedules; `pause`, `resume` and `clear` change them.")
+        await send(interaction, "\n".join(lines), ephemeral=True)
+
+    @staticmethod
+    def _can_post(interaction: discord.Interaction, channel_id: int) -> bool:
+        guild = interaction.guild
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if guild is None or channel is None or guild.me is None:
+            return True  # not in this process's cache: the announcement will tell
+        perms = channel.permissions_for(guild.me)
+        return perms.view_channel and perms.send_messages
+
+    @schedule.command(name="show", description="This server's spoiler schedules: what opens next, and when")
+    async def schedule_show(self, interaction: discord.Interaction) -> None:
+        guild_id = guild_id_of(interaction)
+        schedules = self._schedules(interaction)
+        found = await schedules.of_guild(guild_id)
+        if not found:
+            await send(
+                interaction,
+                "No spoiler schedule in this server. `/spoilers schedule start` opens one episode at a time.",
+                ephemeral=True,
+            )
+            return
+        lines = ["**Spoiler schedules**"]
+        for s in found[:SHOW_AT_MOST]:
+            lines.append(_show_line(s, await schedules.episode_of(guild_id, s.channel_id)))
+        if len(found) > SHOW_AT_MOST:
+            lines.append(f"… and {len(found) - SHOW_AT_MOST} more channel schedule(s).")
+        await send(interaction, "\n".join(lines), ephemeral=True)
+
+    @schedule.command(name="pause", description="Stop opening episodes for now (the episode stays where it is)")
+    @app_commands.describe(channel=SCHEDULE_CHANNEL_HELP)
+    async def schedule_pause(self, interaction: discord.Interaction, channel: OverrideChannel | None = None) -> None:
+        guild_id = guild_id_of(interaction)
+        target = channel.id if channel else SCHEDULE_SERVER
+        await defer(interaction)
+        changed = await self._schedules(interaction).pause(guild_id, target)
+        where = _target(target)
+        if changed.before is None:
+            text = f"There is no schedule for {where}; nothing changed."
+        elif changed.after is None:
+            text = f"The schedule of {where} is already paused; nothing changed."
+        else:
+            text = (
+                f"Paused the schedule of {where}: no episode opens until `/spoilers schedule resume`, which goes "
+                "on from the next opening still ahead."
+            )
+        await send(interaction, text, ephemeral=True)
+
+    @schedule.command(name="resume", description="Open episodes again, from the next opening still ahead")
+    @app_commands.describe(channel=SCHEDULE_CHANNEL_HELP)
+    async def schedule_resume(self, interaction: discord.Interaction, channel: OverrideChannel | None = None) -> None:
+        guild_id = guild_id_of(interaction)
+        target = channel.id if channel else SCHEDULE_SERVER
+        await defer(interaction)
+        schedules = self._schedules(interaction)
+        changed = await schedules.resume(guild_id, target, now=lore_of(interaction).clock())
+        where = _target(target)
+        if changed.before is None:
+            text = f"There is no schedule for {where}; nothing changed."
+        elif changed.after is None:
+            text = f"The schedule of {where} is not paused; nothing changed."
+        else:
+            episode = await schedules.episode_of(guild_id, target)
+            text = f"Resumed the schedule of {where}: {_plan(changed.after, episode)}."
+        await send(interaction, text, ephemeral=True)
+
+    @schedule.command(name="clear", description="Remove a schedule (the episode stays where it is)")
+    @app_commands.describe(channel=SCHEDULE_CHANNEL_HELP)
+    async def schedule_clear(self, interaction: discord.Interaction, channel: OverrideChannel | None = None) -> None:
+        guild_id = guild_id_of(interaction)
+        target = channel.id if channel else SCHEDULE_SERVER
+        await defer(interaction)
+        schedules = self._schedules(interaction)
+        old = await schedules.clear(guild_id, target)
+        where = _target(target)
+        if old is None:
+            text = f"There is no schedule for {where}; nothing changed."
+        else:
+            episode = await schedules.episode_of(guild_id, target)
+            text = f"Cleared the schedule of {where}; its episode stays at {episode}."
+        await send(interaction, text, ephemeral=True)
 
     @app_commands.command(name="status", description="The spoiler policy in force here, and every channel override")
     async def status(self, interaction: discord.Interaction) -> None:
