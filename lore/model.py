@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -366,6 +366,60 @@ class PackMeta(_Strict):
     sources: list[Source] = Field(default_factory=list)
 
 
+#: The fields of an entry a patch replaces whole (see :class:`EntryPatch`).
+PATCH_FIELDS = frozenset({"kind", "name", "introduced", "summary", "image", "episode"})
+#: An item of a canon entry as a patch addresses it: a digest of the item (see :mod:`lore.patches`).
+ItemKey = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]
+Item = TypeVar("Item", Alias, Fact, Attribute, Relation, LaterSummary, Status, RevealPhrase)
+
+
+class ListPatch(_Strict, Generic[Item]):
+    """A server's changes to one list of a canon entry: canon items it dropped, canon items it
+    replaced (in place), items it added (after the canon's), each canon item named by its key."""
+
+    remove: list[ItemKey] = Field(default_factory=list)
+    change: dict[ItemKey, Item] = Field(default_factory=dict)
+    add: list[Item] = Field(default_factory=list)
+    #: The order of the items, when the server's differs from the canon's (keys of the items as
+    #: they are after the patch; items not listed, e.g. new canon ones, come after these).
+    order: list[ItemKey] | None = None
+
+
+class EntryPatch(_Strict):
+    """A server's edit of a canon entry, kept as what the server changed rather than a copy:
+    the server sees the canon entry with this patch applied, so a newer canon reaches it (new canon
+    items appear; the ones it changed or removed stay changed or removed)."""
+
+    slug: Short
+    #: Fields replaced whole: kind, name, introduced, summary, image, episode.
+    set: dict[str, Any] = Field(default_factory=dict)
+    aliases: ListPatch[Alias] = Field(default_factory=ListPatch[Alias])
+    facts: ListPatch[Fact] = Field(default_factory=ListPatch[Fact])
+    attributes: ListPatch[Attribute] = Field(default_factory=ListPatch[Attribute])
+    relations: ListPatch[Relation] = Field(default_factory=ListPatch[Relation])
+    later_summaries: ListPatch[LaterSummary] = Field(default_factory=ListPatch[LaterSummary])
+    #: The status and the later statuses, as one list in episode order.
+    statuses: ListPatch[Status] = Field(default_factory=ListPatch[Status])
+    reveal_phrases: ListPatch[RevealPhrase] = Field(default_factory=ListPatch[RevealPhrase])
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("must be lower-case letters, digits and single hyphens")
+        return v
+
+    @field_validator("set")
+    @classmethod
+    def _fields(cls, v: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(v) - PATCH_FIELDS)
+        if unknown:
+            raise ValueError(f"a patch sets only {', '.join(sorted(PATCH_FIELDS))} (not {', '.join(unknown)})")
+        return v
+
+
 class Pack(_Strict):
     pack: PackMeta = Field(default_factory=PackMeta)
     entries: list[Entry] = Field(default_factory=list)
+    #: A server's edits of canon entries (a server's export; the canon has none).
+    patches: list[EntryPatch] = Field(default_factory=list)

@@ -141,13 +141,15 @@ def _parse_text(text: str | bytes, fmt: str | None, name: str) -> Any:
         raise PackError([f"(file): invalid YAML{where}: {problem}"]) from None
 
 
-def validate(data: Any, *, known_slugs: Iterable[str] = ()) -> Pack:
+def validate(data: Any, *, known_slugs: Iterable[str] = (), patchable: Iterable[str] = ()) -> Pack:
     """Validate plain data as a :class:`Pack`, reporting every error at once.
 
     Beyond the model's own checks: slugs are unique; relations point at an entry of the pack or
     one of ``known_slugs`` (entries the target scope can already see, e.g. the canon); no alias or
     name is claimed by two entries unless every claim is marked ``shared``; a fact, alias, attribute,
-    relation or status is not revealed before its entry is introduced.
+    relation or status is not revealed before its entry is introduced. A server's pack may also hold
+    ``patches`` (its edits of canon entries, see :mod:`lore.patches`): each of an entry in
+    ``patchable``, one per entry, its relations pointing at known entries.
     """
     if not isinstance(data, dict):
         raise PackError(["(pack): must be a mapping with 'pack' and 'entries'"])
@@ -191,9 +193,31 @@ def validate(data: Any, *, known_slugs: Iterable[str] = ()) -> Pack:
                     f"entries[{i}].{where}: {key!r} also names entries[{other}] "
                     f"({pack.entries[other].slug}); mark each such alias shared: true"
                 )
+    errors.extend(_patch_errors(pack, known, set(patchable), slugs))
     if errors:
         raise PackError(errors)
     return pack
+
+
+def _patch_errors(pack: Pack, known: set[str], patchable: set[str], slugs: dict[str, int]) -> list[str]:
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for i, patch in enumerate(pack.patches):
+        base = f"patches[{i}]"
+        if patch.slug in seen:
+            errors.append(f"{base}.slug: duplicate of patches[{seen[patch.slug]}].slug ({patch.slug!r})")
+        elif patch.slug in slugs:
+            errors.append(
+                f"{base}.slug: {patch.slug!r} is also a whole entry of this pack (entries[{slugs[patch.slug]}])"
+            )
+        elif patch.slug not in patchable:
+            errors.append(f"{base}.slug: no canon entry {patch.slug!r} to patch")
+        seen.setdefault(patch.slug, i)
+        relations = [*patch.relations.add, *patch.relations.change.values()]
+        for rel in relations:
+            if rel.target not in known:
+                errors.append(f"{base}.relations: no entry with slug {rel.target!r}")
+    return errors
 
 
 def o_is_extra_name(names: list[tuple[int, str, bool]], i: int) -> bool:

@@ -33,7 +33,17 @@ from typing import Any
 
 from lore.feed import ChangeFeed
 from lore.storage import safe_url
-from lore.store import SCHEMA_VERSION, CheckReport, Store, StoredEntry, StoreError, TextHit, Tx, WriteFault
+from lore.store import (
+    MIGRATION_STEPS,
+    SCHEMA_VERSION,
+    CheckReport,
+    Store,
+    StoredEntry,
+    StoreError,
+    TextHit,
+    Tx,
+    WriteFault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +163,8 @@ PG_MIGRATIONS: list[str] = [
     UPDATE spoiler_schedules SET anchor_at = next_at;
     CREATE INDEX spoiler_schedules_due ON spoiler_schedules (next_at) WHERE paused = 0;
     """,
+    # 8: servers' copies of canon entries become patches (lore.store.MIGRATION_STEPS[8], as on SQLite)
+    "SELECT 1;",
 ]
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
@@ -312,6 +324,9 @@ class PgStore(Store):
                         return applied
                     version = current + 1
                     await conn.execute(PG_MIGRATIONS[version - 1])
+                    step = MIGRATION_STEPS.get(version)
+                    if step is not None:
+                        await step(PgTx(conn))
                     await conn.execute("DELETE FROM lorebot_schema")
                     await conn.execute("INSERT INTO lorebot_schema (version) VALUES ($1)", version)
                 log.info("lore database migrated to schema version %d", version)

@@ -4,7 +4,8 @@ and how many bytes of packs it may import per day (UTC).
 The check runs inside the write's own transaction, after the write and before the commit, and
 counts what is really stored: two admins writing at once cannot both squeeze under the limit, and
 a refusal rolls everything back (nothing is written). A write that does not add to a count is never
-refused by it, so a server over a lowered quota can still edit and remove. The canon (written by
+refused by it, so a server over a lowered quota can still edit and remove. The entry quota counts
+the entries a server added, not its edits of canon entries (patches, see :mod:`lore.patches`). The canon (written by
 the operator) has no quota. ``Quotas.off()`` (``LOREBOT_LIMITS=off``) refuses nothing.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lore.errors import LoreError
+from lore.patches import PATCH_PREFIX
 
 if TYPE_CHECKING:
     from lore.store import Tx
@@ -121,5 +123,10 @@ async def _index_counts(db: Tx, scope: str) -> tuple[int, int]:
 
 
 async def _live_entries(db: Tx, scope: str) -> int:
-    row = await db.fetchone("SELECT COUNT(*) FROM entries WHERE scope = ? AND doc IS NOT NULL", (scope,))
+    """The entries the server's lore adds: its own ones, not its patches of canon entries (an edit
+    adds no entry; counting it would also make the count depend on what the canon holds)."""
+    row = await db.fetchone(
+        "SELECT COUNT(*) FROM entries WHERE scope = ? AND doc IS NOT NULL AND doc NOT LIKE ?",
+        (scope, PATCH_PREFIX + "%"),
+    )
     return int(row[0]) if row else 0

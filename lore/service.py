@@ -30,12 +30,13 @@ from lore.markup import escape, spoiler_block
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.nameindex import Candidate, EntryRef, NameIndex
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
+from lore.patches import apply_patch, diff, effective, is_patch, read_patch
 from lore.quotas import Quotas
 from lore.render import LATER_LIMIT, Appearance, EntryView, render_entry, status_text
 from lore.resolve import LayeredIndex, LookupResult
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
 from lore.storage import open_store
-from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, guild_scope
+from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, entry_keys, guild_scope
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,14 @@ class _Scope:
     ``saved_at`` path reuses the index snapshot there when its rows are the ones it was built from.
     """
 
-    def __init__(self, rows: Iterable[StoredEntry], saved_at: Path | None = None):
+    def __init__(self, rows: Iterable[StoredEntry], saved_at: Path | None = None, canon: _Scope | None = None):
         rows = list(rows)
         self.generation = next(_GENERATIONS)
         self._relation_sources: dict[str, list[str]] | None = None
+        #: A server's patches of canon entries, as stored (its ``docs`` hold the patched entries).
+        self.patches: dict[str, bytes] = {}
+        if canon is not None:
+            rows = self._patched(rows, canon)
         self.docs: dict[str, bytes | None] = {
             row.slug: (row.doc.encode() if isinstance(row.doc, str) else row.doc) for row in rows
         }
@@ -166,6 +171,25 @@ class _Scope:
         )
         if saved_at is not None and fingerprint:
             snapshot.write(saved_at, fingerprint, self.index, self.member_of)
+
+    def _patched(self, rows: list[StoredEntry], canon: _Scope) -> list[StoredEntry]:
+        """The rows with each patch applied to the canon entry it edits (a patch of an entry the
+        canon no longer has gives nothing: the slug is not shadowed)."""
+        out = []
+        for row in rows:
+            if not is_patch(row.doc):
+                out.append(row)
+                continue
+            raw = row.doc.encode() if isinstance(row.doc, str) else row.doc
+            assert raw is not None  # a patch is a document
+            self.patches[row.slug] = raw
+            entry = effective(canon.docs.get(row.slug), raw)
+            if entry is not None:
+                doc = entry.model_dump_json(exclude_defaults=True).encode()
+                out.append(
+                    StoredEntry(row.slug, entry.kind.value, entry.name, entry.introduced, entry_keys(entry), doc)
+                )
+        return out
 
     def relation_sources(self) -> dict[str, list[str]]:
         """Target slug -> slugs of this scope's entries with a relation to it (built on first use)."""
@@ -294,10 +318,11 @@ class LoreService:
         gc.disable()
         try:
             rows = await self.store.load_all_scopes(raw_docs=True)
-            self._scopes = {CANON: _Scope(rows.pop(CANON, ()), saved_at=self._snapshot_path())}
+            canon = _Scope(rows.pop(CANON, ()), saved_at=self._snapshot_path())
+            self._scopes = {CANON: canon}
             while rows:  # each scope's rows are dropped as soon as its index is built
                 scope = next(iter(rows))
-                self._scopes[scope] = _Scope(rows.pop(scope))
+                self._scopes[scope] = _Scope(rows.pop(scope), canon=canon)
             del rows
         finally:
             if collecting:
@@ -313,7 +338,8 @@ class LoreService:
             self.canon_meta = PackMeta.model_validate_json(meta)
 
     async def _on_entries(self, rows: list[feed.ChangeRow]) -> None:
-        for scope in dict.fromkeys(row.scope for row in rows):
+        scopes = dict.fromkeys(row.scope for row in rows)
+        for scope in sorted(scopes, key=lambda sc: sc != CANON):  # the canon first: servers' patches apply to it
             await self._reload(scope)
 
     async def _on_server_settings(self, rows: list[feed.ChangeRow]) -> None:
@@ -718,9 +744,18 @@ class LoreService:
     def scope_of(guild_id: int | None) -> str:
         return CANON if guild_id is None else guild_scope(guild_id)
 
-    def _known_slugs(self, guild_id: int | None) -> set[str]:
+    def _known_slugs(self, guild_id: int | None, policy: Policy | None = None) -> set[str]:
+        """Slugs of the entries a guild sees (with ``policy``: only those introduced within it)."""
         ix = self.index_for(guild_id)
-        return {s for index, exclude in ix.layers for s in index.slugs if s not in exclude}
+        slugs = {s for index, exclude in ix.layers for s in index.slugs if s not in exclude}
+        if policy is None:
+            return slugs
+        return {s for s in slugs if (rec := ix.find(s)) is not None and policy.reveals(rec[3])}
+
+    def _patchable(self, policy: Policy | None) -> set[str]:
+        """Canon entries a server's pack may patch: those the channel sees (all without ``policy``)."""
+        canon = self._scopes[CANON].index
+        return {s for s in canon.slugs if policy is None or policy.reveals(canon.record(canon.by_slug[s])[3])}
 
     async def _reload(self, scope: str) -> None:
         rows = await self.store.load_scope(scope, raw_docs=True)
@@ -728,15 +763,32 @@ class LoreService:
             self._scopes[scope] = _Scope(rows, saved_at=self._snapshot_path())
             self._layered.clear()
         else:
-            self._scopes[scope] = _Scope(rows)
+            self._scopes[scope] = _Scope(rows, canon=self._scopes[CANON])
             self._layered.pop(int(scope.split(":", 1)[1]), None)
+
+    async def _stored(self, tx: Tx, guild_id: int | None, slug: str) -> tuple[Entry | None, Entry | None]:
+        """(the entry a guild sees under ``slug`` as stored now, the canon entry a write of it by
+        the guild patches), read inside the write. The second is None when the guild's write is a
+        whole document: an entry of its own, or one after the guild removed the canon's."""
+        exists, doc = await self.store.read_entry(tx, self.scope_of(guild_id), slug)
+        if exists and not is_patch(doc):
+            return (_parse(doc) if doc is not None else None), None
+        if guild_id is None:
+            return None, None
+        _, canon_doc = await self.store.read_entry(tx, CANON, slug)
+        canon = _parse(canon_doc) if canon_doc is not None else None
+        return (effective(canon_doc, doc) if exists else canon), canon
 
     async def _current(self, tx: Tx, guild_id: int | None, slug: str) -> Entry | None:
         """The entry a guild sees under ``slug`` as stored now (read inside the write)."""
-        exists, doc = await self.store.read_entry(tx, self.scope_of(guild_id), slug)
-        if not exists and guild_id is not None:
-            exists, doc = await self.store.read_entry(tx, CANON, slug)
-        return _parse(doc) if exists and doc is not None else None
+        return (await self._stored(tx, guild_id, slug))[0]
+
+    @staticmethod
+    def _change(slug: str, entry: Entry | None, base: Entry | None, action: str) -> Change:
+        """The write of ``entry``: a patch over the canon entry ``base``, else the whole document."""
+        if entry is None or base is None:
+            return Change(slug, entry, action)
+        return Change(slug, entry, action, patch=diff(base, entry))
 
     async def _import_in(
         self, tx: Tx, scope: str, pack: Pack | list[Change], author: str, replace: bool = False, size: int = 0
@@ -752,8 +804,15 @@ class LoreService:
         changes: list[Change] = []
         for change in prepared:
             slug = change.slug
+            if change.patch is not None:  # patched as the canon stands inside this write
+                _, canon_doc = await self.store.read_entry(tx, CANON, slug)
+                entry = effective(canon_doc, change.doc)
+                if entry is None:
+                    raise PackError([f"patches: {slug!r} no longer fits the canon entry it edits"])
+                if entry != change.entry:
+                    change = Change(slug, entry, change.action, patch=change.patch)
             doc = current.get(slug)
-            if doc is not None and (doc == change.doc or _parse(doc) == change.entry):
+            if doc is not None and _same_doc(doc, change):
                 unchanged.append(slug)
                 continue
             (updated if slug in current else created).append(slug)
@@ -773,37 +832,56 @@ class LoreService:
             return await self._import_in(tx, scope, pack, author, replace, size)
 
     async def import_pack(
-        self, data: str | bytes, *, guild_id: int | None, author: str, filename: str = "pack.yaml"
+        self,
+        data: str | bytes,
+        *,
+        guild_id: int | None,
+        author: str,
+        filename: str = "pack.yaml",
+        policy: Policy | None = None,
     ) -> ImportReport:
         """Validate and import a pack into a guild's scope (or the canon): all or nothing.
+
+        A guild's pack holds whole entries (written as they are) and patches of canon entries (see
+        :mod:`lore.patches`), as its export gives them. With ``policy`` (a channel's), relations and
+        patches may point only at entries that channel sees: anything else is "no entry", whether
+        or not later lore has it.
 
         Parsing, validation and the rows to write are made before the write (in a worker thread,
         so the event loop keeps serving); the write itself is one transaction of a few statements.
         """
-        known = self._known_slugs(guild_id) if guild_id is not None else set()
+        known = self._known_slugs(guild_id, policy) if guild_id is not None else set()
+        patchable = self._patchable(policy) if guild_id is not None else set()
         scope = self.scope_of(guild_id)
         action = "import" if guild_id is not None else "canon pack"
-        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action)
+        canon = self._scopes[CANON].docs.copy()
+        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action, patchable, canon)
         size = len(data.encode() if isinstance(data, str) else data)  # the daily import volume quota
         return await self._import(scope, changes, author, size=size)
 
     def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
+        """A scope's lore as a pack: for a guild, exactly what it wrote (its own entries whole,
+        its edits of canon entries as patches), which its import takes back."""
         scope = self._scope(self.scope_of(guild_id))
-        entries = [_parse(doc) for doc in scope.docs.values() if doc is not None]
+        entries = [_parse(doc) for slug, doc in scope.docs.items() if doc is not None and slug not in scope.patches]
         entries.sort(key=lambda e: (e.kind.value, e.slug))
+        patches = [read_patch(scope.patches[slug]) for slug in sorted(scope.patches)]
         if guild_id is None:
             meta = self.canon_meta
         else:
             meta = PackMeta(name=f"guild-{guild_id}", title=f"Server lore of guild {guild_id}")
-        return dump_pack(Pack(pack=meta, entries=entries), fmt)
+        return dump_pack(Pack(pack=meta, entries=entries, patches=patches), fmt)
 
     def scope_counts(self) -> dict[str, int]:
         """Entries held by each scope (``canon``, ``guild:<id>``), for the operator's metrics."""
         return {name: sum(1 for d in sc.docs.values() if d is not None) for name, sc in self._scopes.items()}
 
     def own_entry_count(self, guild_id: int | None) -> int:
-        """How many entries the scope itself holds (a guild's own entries and overrides)."""
-        return sum(1 for doc in self._scope(self.scope_of(guild_id)).docs.values() if doc is not None)
+        """How many entries the scope itself holds (a guild's own entries and its edits of canon ones)."""
+        scope = self._scope(self.scope_of(guild_id))
+        return sum(1 for doc in scope.docs.values() if doc is not None) + sum(
+            1 for slug in scope.patches if slug not in scope.docs
+        )
 
     def _build(self, data: dict[str, Any], guild_id: int | None) -> Entry:
         try:
@@ -830,18 +908,57 @@ class LoreService:
         action: str,
         *,
         expect: Entry | object | None = _UNCHECKED,
+        policy: Policy | None = None,
     ) -> int:
-        """Create or replace an entry in a guild's scope (copy-on-write over the canon); returns
-        the new revision number. With ``expect``, the entry as stored when the write runs must
-        be that one (None: must not exist yet), else :class:`StaleEntry` and nothing is saved."""
+        """Create or replace an entry in a guild's scope (a patch over the canon entry it edits,
+        else a whole document); returns the new revision number. With ``expect``, the entry as
+        stored when the write runs must be that one (None: must not exist yet), else
+        :class:`StaleEntry` and nothing is saved. With ``expect=None`` and a ``policy``, a canon
+        entry beyond the policy counts as not existing: the new entry is the server's own, whole,
+        exactly as where that later entry does not exist."""
         async with self.store.write() as tx:
             entry = self._build(data, guild_id)
-            if expect is not _UNCHECKED and await self._current(tx, guild_id, entry.slug) != expect:
+            current, base = await self._stored(tx, guild_id, entry.slug)
+            later = policy is not None and current is not None and not policy.reveals(current.introduced)
+            if expect is None and later and current == base:
+                current, base = None, None  # a later canon entry: not there for this channel
+            if expect is not _UNCHECKED and current != expect:
                 raise StaleEntry("That entry changed meanwhile; nothing was saved.")
+            if expect is None:
+                base = None  # a new entry is the server's own
             revs = await self.store.put_entries(
-                tx, self.scope_of(guild_id), [Change(entry.slug, entry, action)], author
+                tx, self.scope_of(guild_id), [self._change(entry.slug, entry, base, action)], author
             )
         return revs[entry.slug]
+
+    async def edit_entry(
+        self,
+        guild_id: int,
+        slug: str,
+        policy: Policy,
+        *,
+        summary: str,
+        aliases: list[tuple[str, int]],
+        introduced: int,
+        author: str,
+        expect: Entry,
+    ) -> int | None:
+        """The edit form's save: the summary, the introduction and the aliases the channel sees
+        (those revealed within ``policy``) become the form's; aliases beyond the policy stay as
+        they are, untouched. The entry as stored must still be ``expect`` (else
+        :class:`StaleEntry`). Returns the new revision, or None when nothing changed."""
+        _check_episode(introduced)
+        async with self.store.write() as tx:
+            current, base = await self._stored(tx, guild_id, slug)
+            if current is None or current != expect:
+                raise StaleEntry("That entry changed meanwhile; nothing was saved.")
+            new = self._build(_edited(current, policy, summary, aliases, introduced, whole=base is None), guild_id)
+            if new == current:
+                return None
+            revs = await self.store.put_entries(
+                tx, guild_scope(guild_id), [self._change(slug, new, base, "edit")], author
+            )
+        return revs[slug]
 
     async def _amend(
         self, guild_id: int, slug: str, author: str, action: str, amend: Callable[[Entry], dict[str, Any]]
@@ -850,11 +967,11 @@ class LoreService:
         of one entry at the same moment both land."""
         scope = self.scope_of(guild_id)
         async with self.store.write() as tx:
-            entry = await self._current(tx, guild_id, slug)
+            entry, base = await self._stored(tx, guild_id, slug)
             if entry is None:
                 raise LoreError("That entry no longer exists in this server's lore; nothing was changed.")
             new = self._build(amend(entry), guild_id)
-            revs = await self.store.put_entries(tx, scope, [Change(slug, new, action)], author)
+            revs = await self.store.put_entries(tx, scope, [self._change(slug, new, base, action)], author)
         return revs[slug]
 
     async def add_fact(
@@ -873,7 +990,12 @@ class LoreService:
 
         return await self._amend(guild_id, slug, author, "add fact", amend)
 
-    async def add_alias(self, guild_id: int, slug: str, alias: str, author: str, episode: int = 0) -> int:
+    async def add_alias(
+        self, guild_id: int, slug: str, alias: str, author: str, episode: int = 0, policy: Policy | None = None
+    ) -> int:
+        """Add a name to an entry. It must be new among the names the channel sees (``policy``):
+        a name the entry has only in later episodes is added all the same, as it would be where
+        that later name does not exist."""
         alias = alias.strip()
         if not 1 <= len(alias) <= MAX_ALIAS:
             raise LoreError(f"A name must be 1 to {MAX_ALIAS} characters long; nothing was changed.")
@@ -881,7 +1003,8 @@ class LoreService:
 
         def amend(entry: Entry) -> dict[str, Any]:
             new = Alias(name=alias, episode=max(episode, entry.introduced))
-            if any(a.name.casefold() == new.name.casefold() for a in entry.aliases) or (
+            seen = [a for a in entry.aliases if policy is None or policy.reveals(max(a.episode, entry.introduced))]
+            if any(a.name.casefold() == new.name.casefold() for a in seen) or (
                 entry.name.casefold() == new.name.casefold()
             ):
                 raise LoreError("That entry already has this name.")
@@ -906,46 +1029,82 @@ class LoreService:
             return CANON, await self.store.history(CANON, slug)
         return scope, revs
 
+    def taken(self, slug: str, policy: Policy, guild_id: int) -> bool:
+        """Whether a new entry of the guild may not have ``slug``: the guild's own lore has it, or
+        a canon entry the channel (``policy``) sees. A later canon entry does not count: the new
+        entry is the guild's own, as it would be where that later entry does not exist."""
+        g = self._scopes.get(guild_scope(guild_id))
+        if g is not None and (slug in g.docs or slug in g.patches):
+            return g.docs.get(slug) is not None
+        entry = self.get(slug)
+        return entry is not None and policy.reveals(entry.introduced)
+
+    def canon_visible(self, slug: str, policy: Policy | None = None) -> bool:
+        """Whether the canon has ``slug`` for a channel under ``policy`` (a later canon entry is,
+        for that channel, as if the canon did not have it)."""
+        entry = self.get(slug)
+        return entry is not None and (policy is None or policy.reveals(entry.introduced))
+
     def follows_canon(self, guild_id: int, slug: str) -> bool:
         """Whether the guild sees the canon's own version of ``slug`` (it has not edited or removed it)."""
         g = self._scopes.get(guild_scope(guild_id))
         return slug in self._scopes[CANON].docs and (g is None or slug not in g.docs)
 
-    async def follow_canon(self, guild_id: int, slug: str, author: str) -> int:
+    async def follow_canon(self, guild_id: int, slug: str, author: str, policy: Policy | None = None) -> int:
         """Drop the guild's edit or removal of a canon entry: the guild sees the canon's version
-        again, and later canon upgrades reach it. The guild keeps its history of the entry."""
+        again, and later canon upgrades reach it. The guild keeps its history of the entry. A canon
+        entry beyond ``policy`` counts as none (the reply is the one without it)."""
         async with self.store.write() as tx:
-            return await self._follow_canon_in(tx, guild_id, slug, author)
+            return await self._follow_canon_in(tx, guild_id, slug, author, policy)
 
-    async def _follow_canon_in(self, tx: Tx, guild_id: int, slug: str, author: str) -> int:
+    async def _follow_canon_in(
+        self, tx: Tx, guild_id: int, slug: str, author: str, policy: Policy | None = None
+    ) -> int:
         scope = guild_scope(guild_id)
-        if not (await self.store.read_entry(tx, CANON, slug))[0]:
+        exists, canon_doc = await self.store.read_entry(tx, CANON, slug)
+        if exists and canon_doc is not None and policy is not None:
+            exists = policy.reveals(_parse(canon_doc).introduced)
+        if not exists:
             raise LoreError("That entry is this server's own: there is no canon version to go back to.")
         if not (await self.store.read_entry(tx, scope, slug))[0]:
             raise LoreError("This server already follows the canon for that entry; nothing changed.")
         return await self.store.drop_entry(tx, scope, slug, author, FOLLOW_CANON)
 
-    async def revert(self, guild_id: int | None, slug: str, number: int, author: str) -> int:
+    async def revert(
+        self, guild_id: int | None, slug: str, number: int, author: str, policy: Policy | None = None
+    ) -> int:
         """Restore revision ``number`` of the guild's entry; 0 (or a revision that went back to the
-        canon) makes the guild follow the canon again."""
+        canon) makes the guild follow the canon again (a canon entry beyond ``policy`` counts as
+        none). A revision that edited a canon entry is applied to the canon as it is now."""
         if not 0 <= number <= MAX_REVISION:
             raise LoreError(f"A revision number is between 0 and {MAX_REVISION:,}; nothing changed.")
         scope = self.scope_of(guild_id)
         async with self.store.write() as tx:
             if guild_id is not None and number == 0:
-                return await self._follow_canon_in(tx, guild_id, slug, author)
+                return await self._follow_canon_in(tx, guild_id, slug, author, policy)
             exists, doc = await self.store.revision_doc(scope, slug, number, tx)
             if not exists:
-                canon = (await self.store.read_entry(tx, CANON, slug))[0]
+                canon = self.canon_visible(slug, policy)
                 hint = " (revision 0 is the canon's version)" if canon else ""
                 raise LoreError(f"This server has no revision {number} of that entry{hint}; nothing changed.")
             if doc is None and guild_id is not None:
                 history = await self.store.history(scope, slug, tx)
                 action = next((r.action for r in history if r.number == number), "")
                 if action == FOLLOW_CANON:
-                    return await self._follow_canon_in(tx, guild_id, slug, author)
-            entry = _parse(doc) if doc is not None else None
-            revs = await self.store.put_entries(tx, scope, [Change(slug, entry, f"revert to {number}")], author)
+                    return await self._follow_canon_in(tx, guild_id, slug, author, policy)
+            action = f"revert to {number}"
+            if is_patch(doc):  # an edit of the canon entry: applied to the canon as it is now
+                _, canon_doc = await self.store.read_entry(tx, CANON, slug)
+                entry = effective(canon_doc, doc)
+                if entry is None:
+                    raise LoreError(
+                        f"Revision {number} edited the canon's version of this entry, which no longer fits "
+                        "the canon; nothing changed."
+                    )
+                change = Change(slug, entry, action, patch=read_patch(doc))
+            else:
+                change = Change(slug, _parse(doc) if doc is not None else None, action)
+            revs = await self.store.put_entries(tx, scope, [change], author)
         return revs[slug]
 
 
@@ -954,12 +1113,70 @@ def _check_episode(episode: int) -> None:
         raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}; nothing was changed.")
 
 
-def _prepare(pack: Pack, action: str) -> list[Change]:
-    return [Change(entry.slug, entry, action) for entry in pack.entries]
+def _prepare(pack: Pack, action: str, canon: dict[str, bytes | None] | None = None) -> list[Change]:
+    """The writes of a pack: its entries whole, its patches over the ``canon`` documents."""
+    changes = [Change(entry.slug, entry, action) for entry in pack.entries]
+    errors = []
+    for i, patch in enumerate(pack.patches):
+        try:
+            entry = apply_patch(_parse((canon or {})[patch.slug]), patch)
+        except (KeyError, TypeError):
+            errors.append(f"patches[{i}].slug: no canon entry {patch.slug!r} to patch")
+            continue
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            errors.append(f"patches[{i}]: the patched entry is not valid: {where + ': ' if where else ''}{err['msg']}")
+            continue
+        changes.append(Change(patch.slug, entry, action, patch=patch))
+    if errors:
+        raise PackError(errors)
+    return changes
 
 
-def _parse_and_prepare(data: str | bytes, filename: str, known: set[str], action: str) -> list[Change]:
-    return _prepare(validate(parse_text(data, name=filename), known_slugs=known), action)
+def _parse_and_prepare(
+    data: str | bytes,
+    filename: str,
+    known: set[str],
+    action: str,
+    patchable: set[str] | None = None,
+    canon: dict[str, bytes | None] | None = None,
+) -> list[Change]:
+    pack = validate(parse_text(data, name=filename), known_slugs=known, patchable=patchable or ())
+    return _prepare(pack, action, canon)
+
+
+def _same_doc(doc: str, change: Change) -> bool:
+    """Whether a stored document already is what ``change`` writes."""
+    if doc == change.doc:
+        return True
+    if is_patch(doc) or change.patch is not None:
+        return is_patch(doc) and change.patch is not None and read_patch(doc) == change.patch
+    return _parse(doc) == change.entry
+
+
+def _edited(
+    entry: Entry, policy: Policy, summary: str, aliases: list[tuple[str, int]], introduced: int, *, whole: bool
+) -> dict[str, Any]:
+    """``entry`` as the edit form saves it (see :meth:`LoreService.edit_entry`). A whole document's
+    items are raised to its introduction (its pack must validate); a patched canon entry's items are
+    not touched (the canon's stay the canon's)."""
+    shown = {(a.name, a.episode): a for a in entry.aliases if policy.reveals(a.episode)}
+    out: list[dict[str, Any]] = []
+    for name, episode in aliases:
+        episode = max(episode, introduced) if whole else episode
+        known = shown.get((name, episode))
+        out.append(known.model_dump() if known is not None else {"name": name, "episode": episode})
+    for hidden in entry.aliases:
+        if not policy.reveals(hidden.episode):
+            out.append({**hidden.model_dump(), "episode": max(hidden.episode, introduced) if whole else hidden.episode})
+    data = entry.model_dump()
+    if whole:
+        for group in ("facts", "attributes", "relations"):
+            for item in data[group]:
+                item["episode"] = max(item["episode"], introduced)
+    data.update(summary=summary.strip(), aliases=out, introduced=introduced)
+    return data
 
 
 def _first_errors(error: PackError, n: int = 3) -> str:

@@ -40,7 +40,8 @@ from lore.errors import StoreError as StoreError
 from lore.errors import WriteFault as WriteFault
 from lore.faults import sqlite_reason
 from lore.feed import ChangeFeed
-from lore.model import Entry
+from lore.model import Entry, EntryPatch
+from lore.patches import PATCH_PREFIX, effective, migrate_overrides, patch_doc
 from lore.spoilers import Mode, Setting
 from lore.visible import title_episode
 
@@ -205,8 +206,15 @@ MIGRATIONS: list[str] = [
     UPDATE spoiler_schedules SET anchor_at = next_at;
     CREATE INDEX spoiler_schedules_due ON spoiler_schedules (next_at) WHERE paused = 0;
     """,
+    # 8: a server's edit of a canon entry is a patch over it, not a copy (lore.patches): every
+    # existing copy, and every revision of one, becomes its patch (MIGRATION_STEPS[8])
+    "SELECT 1;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Work of a schema version that SQL alone cannot do, run after its SQL in the same transaction
+#: (on both backends: the step reads and writes through a :class:`Tx`).
+MIGRATION_STEPS: dict[int, Callable[[Tx], Awaitable[None]]] = {8: migrate_overrides}
 
 #: The action of the revision that drops a server's override (the server follows the canon again).
 FOLLOW_CANON = "back to the canon"
@@ -268,6 +276,9 @@ def entry_keys(entry: Entry) -> str:
 class Change:
     """One entry write: a new document, or ``None`` to remove the entry from the scope.
 
+    With ``patch``, a server's edit of a canon entry: the patch is what is stored (see
+    :mod:`lore.patches`), ``entry`` the patched entry its index keys and text are made from.
+
     Its rows (the JSON document, the index keys, the searchable text) are computed when the change
     is made, so that a large import computes them before it takes the writer, not while holding it.
     """
@@ -275,13 +286,15 @@ class Change:
     slug: str
     entry: Entry | None
     action: str
+    patch: EntryPatch | None = None
     doc: str | None = field(init=False, default=None)
     keys: str = field(init=False, default="{}")
     text: list[tuple[str, int, str, str]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         if self.entry is not None:
-            object.__setattr__(self, "doc", self.entry.model_dump_json(exclude_defaults=True))
+            doc = patch_doc(self.patch) if self.patch is not None else self.entry.model_dump_json(exclude_defaults=True)
+            object.__setattr__(self, "doc", doc)
             object.__setattr__(self, "keys", entry_keys(self.entry))
             object.__setattr__(self, "text", list(_text_rows(self.entry)))
 
@@ -434,6 +447,9 @@ class Store:
                     version = current + 1
                     for statement in _statements(MIGRATIONS[version - 1]):
                         await self._writer.execute(statement)
+                    step = MIGRATION_STEPS.get(version)
+                    if step is not None:
+                        await step(Tx(self._writer))
                     await self._writer.execute(f"PRAGMA user_version = {version}")
                     await self._writer.execute("COMMIT")
                 except BaseException:
@@ -636,7 +652,10 @@ class Store:
         guard = self.quotas.guard(scope, import_bytes=import_bytes) if self.quotas is not None else None
         if guard is not None:
             await guard.begin(tx, len(changes))
+        purge = list(purge)
         out = await self._put_entries(tx, scope, changes, author, purge)
+        if scope == CANON:
+            await self._refresh_patches(tx, [*purge, *out])
         if guard is not None:
             await guard.end(tx)
         return out
@@ -687,6 +706,30 @@ class Store:
         )
         await self._replace_text(tx, scope, list(out), text_rows)
         return out
+
+    async def _refresh_patches(self, tx: Tx, slugs: Iterable[str]) -> None:
+        """After a write of canon entries: the servers' patches of them give new entries, so their
+        rows' names, index keys and search text are made again from the new canon (the patches
+        themselves, what the servers wrote, stay as they are)."""
+        slugs = set(slugs)
+        if not slugs:
+            return
+        rows = await tx.fetchall(
+            "SELECT scope, slug, doc FROM entries WHERE scope != ? AND doc LIKE ?", (CANON, PATCH_PREFIX + "%")
+        )
+        rows = [row for row in rows if row[1] in slugs]
+        for scope, slug, doc in rows:
+            _, canon_doc = await self.read_entry(tx, CANON, slug)
+            entry = effective(canon_doc, doc)
+            if entry is None:  # the canon dropped the entry: the patch stays, showing nothing
+                await self._replace_text(tx, scope, [slug], [])
+            else:
+                await tx.execute(
+                    "UPDATE entries SET kind = ?, name = ?, introduced = ?, keys = ? WHERE scope = ? AND slug = ?",
+                    (entry.kind.value, entry.name, entry.introduced, entry_keys(entry), scope, slug),
+                )
+                await self._replace_text(tx, scope, [slug], [(scope, *row) for row in _text_rows(entry)])
+            tx.changed(scope, feed.ENTRY, slug)
 
     async def _replace_text(self, tx: Tx, scope: str, slugs: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Drop the searchable text of ``slugs`` in ``scope``, then add ``rows``: the text table and

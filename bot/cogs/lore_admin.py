@@ -1,4 +1,4 @@
-"""/lore-admin: a server's own lore — new entries and copy-on-write edits of the canon (Manage Server)."""
+"""/lore-admin: a server's own lore — new entries, and edits of the canon kept as patches over it (Manage Server)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         # beyond the channel) was judged above, and must not be reached around
         if slug is not None and (named or not exact) and lore.get(slug, guild_id_of(interaction)) is None:
             candidates.append((slug, canon.view.name))  # type: ignore[union-attr]  # slug implies a view
-        if lore.get(name, guild_id_of(interaction)) is None and lore.get(name) is None:
+        if lore.get(name, guild_id_of(interaction)) is None and not lore.canon_visible(name, policy_for(interaction)):
             candidates.append((name, name))  # a server's own entry that it removed, by slug
         for slug, shown in candidates:
             if (await lore.history(guild_id_of(interaction), slug))[0] != "canon":
@@ -162,68 +162,48 @@ class EntryModal(AdminForm):
         self, opener: discord.Interaction, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING
     ):
         super().__init__(opener, title=f"{'Edit' if base else 'New'} {kind.value}: {name}")
-        self.kind, self.name, self.base = kind, name, base
-        #: Aliases revealed beyond the channel's spoiler setting: not shown in the form (it would
-        #: spoil the admin too), and kept as they are when the form is saved.
-        self.kept: list[Alias] = []
-        if base is not None:
+        self.kind, self.name, self.base, self.policy = kind, name, base, policy
+        if base is not None:  # prefilled with what the channel sees; the rest is kept as it is on saving
             shown = [a for a in base.aliases if visible_to(policy, a.episode)]
-            self.kept = [a for a in base.aliases if not visible_to(policy, a.episode)]
             self.summary.default = base.summary[:2000]
             self.aliases.default = format_aliases(shown)[: limits.TEXT_INPUT]
             self.episode.default = str(base.introduced)
 
-    def _aliases(self, introduced: int) -> list[dict[str, Any]]:
-        """The form's aliases (keeping the source and flags of those that were already there),
-        then the ones the form did not show."""
-        old = {(a.name, a.episode): a for a in self.base.aliases} if self.base else {}
-        out: list[dict[str, Any]] = []
-        for alias in parse_aliases(self.aliases.value):
-            alias["episode"] = max(alias["episode"], introduced)
-            known = old.get((alias["name"], alias["episode"]))
-            out.append(known.model_dump() if known is not None else alias)
-        listed = {a["name"].casefold() for a in out}
-        for kept in self.kept:
-            if kept.name.casefold() not in listed:
-                out.append({**kept.model_dump(), "episode": max(kept.episode, introduced)})
-        return out
-
     async def on_submit(self, interaction: discord.Interaction) -> None:
         lore = lore_of(interaction).lore
         introduced = parse_episode(self.episode.value)
-        aliases = self._aliases(introduced)
-        if self.base is None:
-            slug = slugify(self.name)
-            if lore.get(slug, guild_id_of(interaction)) is not None:
-                raise LoreError(EXISTS)
-            data: dict[str, Any] = {"slug": slug, "kind": self.kind.value, "name": self.name}
-            action = "add"
-        else:
-            if lore.get(self.base.slug, guild_id_of(interaction)) != self.base:
-                raise LoreError(self._stale())  # edited, removed or reverted while the form was open
-            data = self.base.model_dump()
-            action = "edit"
-            for group in ("facts", "attributes", "relations"):
-                for item in data[group]:
-                    item["episode"] = max(item["episode"], introduced)
-        data.update(summary=self.summary.value.strip(), aliases=aliases, introduced=introduced)
-        if self.base is not None and data == self.base.model_dump():
+        aliases = parse_aliases(self.aliases.value)
+        summary = self.summary.value.strip()
+        await defer(interaction)
+        try:  # checked inside the write: another admin or process may have saved meanwhile
+            if self.base is None:
+                slug = slugify(self.name)
+                data: dict[str, Any] = {"slug": slug, "kind": self.kind.value, "name": self.name}
+                data.update(summary=summary, introduced=introduced)
+                data["aliases"] = [{**a, "episode": max(a["episode"], introduced)} for a in aliases]
+                revision: int | None = await lore.save_entry(
+                    guild_id_of(interaction), data, author_of(interaction), "add", expect=None, policy=self.policy
+                )
+            else:
+                revision = await lore.edit_entry(
+                    guild_id_of(interaction),
+                    self.base.slug,
+                    self.policy,
+                    summary=summary,
+                    aliases=[(a["name"], a["episode"]) for a in aliases],
+                    introduced=introduced,
+                    author=author_of(interaction),
+                    expect=self.base,
+                )
+        except StaleEntry:  # edited, removed or reverted while the form was open
+            raise LoreError(EXISTS if self.base is None else self._stale()) from None
+        if revision is None:
             await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
             return
-        await defer(interaction)
-        try:  # checked again inside the write: another admin or process may have saved meanwhile
-            revision = await lore.save_entry(
-                guild_id_of(interaction), data, author_of(interaction), action, expect=self.base
-            )
-        except StaleEntry:
-            raise LoreError(EXISTS if self.base is None else self._stale()) from None
         verb = "Added" if self.base is None else "Updated"
         text = (
             f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
         )
-        if self.kept:
-            kept = "1 alias" if len(self.kept) == 1 else f"{len(self.kept)} aliases"
-            text += f" Kept unchanged: {kept} revealed beyond this channel's spoiler setting."
         await send(interaction, text, ephemeral=True)
 
     def _stale(self) -> str:
@@ -253,9 +233,11 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         self, interaction: discord.Interaction, kind: app_commands.Choice[str], name: app_commands.Range[str, 1, 100]
     ) -> None:
         name = name.strip()
-        if lore_of(interaction).lore.get(slugify(name), guild_id_of(interaction)) is not None:
+        policy = policy_for(interaction)
+        if lore_of(interaction).lore.taken(slugify(name), policy, guild_id_of(interaction)):
             raise LoreError(EXISTS)
-        await interaction.response.send_modal(EntryModal(interaction, kind=Kind(kind.value), name=name, base=None))
+        modal = EntryModal(interaction, kind=Kind(kind.value), name=name, base=None, policy=policy)
+        await interaction.response.send_modal(modal)
 
     @app_commands.command(name="edit", description="Edit an entry for this server (opens a prefilled form)")
     @app_commands.describe(name="The entry to edit")
@@ -293,7 +275,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         entry = resolve_target(interaction, name)
         await defer(interaction)
         lore = lore_of(interaction).lore
-        revision = await lore.add_alias(guild_id_of(interaction), entry.slug, alias.strip(), author_of(interaction))
+        revision = await lore.add_alias(
+            guild_id_of(interaction), entry.slug, alias.strip(), author_of(interaction), policy=policy_for(interaction)
+        )
         await send(
             interaction,
             f"**{entry.name}** is now also found as “{alias.strip()}” (revision {revision}).",
@@ -305,7 +289,8 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def remove(self, interaction: discord.Interaction, name: str) -> None:
         entry = resolve_target(interaction, name)
         confirm = Confirm(interaction.user.id, confirm_label=f"Remove {entry.name}")
-        note = " (a canon entry: it stays for other servers)" if lore_of(interaction).lore.get(entry.slug) else ""
+        canon = lore_of(interaction).lore.canon_visible(entry.slug, policy_for(interaction))
+        note = " (a canon entry: it stays for other servers)" if canon else ""
         confirm.message = await send(
             interaction, f"Remove **{entry.name}** from this server's lore{note}?", view=confirm, ephemeral=True
         )
@@ -317,7 +302,6 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             return
         await defer(confirm.interaction)
         lore = lore_of(interaction).lore
-        canon = lore.get(entry.slug) is not None
         revision = await lore.remove_entry(guild_id_of(interaction), entry.slug, author_of(interaction))
         back = 0 if canon else revision - 1
         await confirm.interaction.edit_original_response(
@@ -341,7 +325,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             + (" *(removed)*" if r.removed and r.action != FOLLOW_CANON else "")
             for r in reversed(revisions)
         ]
-        if own and lore.get(slug) is not None:
+        if own and lore.canon_visible(slug, policy_for(interaction)):
             lines.append("**0.** the canon's version (revert to 0 to follow the canon again)")
         embed = discord.Embed(
             title=limits.shorten(f"History: {shown}", limits.EMBED_TITLE),
@@ -367,7 +351,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         await defer(interaction)
         lore = lore_of(interaction).lore
         slug, shown = await resolve_history(interaction, name, exact=True)
-        new = await lore.revert(guild_id_of(interaction), slug, revision, author_of(interaction))
+        new = await lore.revert(
+            guild_id_of(interaction), slug, revision, author_of(interaction), policy=policy_for(interaction)
+        )
         if lore.follows_canon(guild_id_of(interaction), slug):
             text = f"**{shown}** follows the canon again (revision {new} of this server's history)."
         else:
@@ -387,7 +373,11 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         lore = lore_of(interaction).lore
         try:
             report = await lore.import_pack(
-                data, guild_id=guild_id_of(interaction), author=author_of(interaction), filename=file.filename
+                data,
+                guild_id=guild_id_of(interaction),
+                author=author_of(interaction),
+                filename=file.filename,
+                policy=policy_for(interaction),
             )
         except PackError as e:
             head = f"**{file.filename}** was not imported; nothing changed. {len(e.errors)} problem(s):\n"

@@ -5,7 +5,8 @@ A *world* is a :class:`LoreService` over an in-memory database whose canon is a 
 world holds the whole pack; the visible world at episode E holds ``visible_pack(pack, E)``. For a
 policy (E, mode), :func:`lookup_surfaces` and :func:`fixed_surfaces` compute every output a user
 can reach, laid out as the Discord adapter lays it out (``bot.embeds``, the lookup cog's reply
-planning, autocomplete choices, select options) plus the CLI's JSON. :func:`comparable` turns an
+planning, autocomplete choices, select options) plus the CLI's JSON; :func:`admin_surfaces` what
+an admin's writes answer and leave behind (refusals, revision numbers, history, the export). :func:`comparable` turns an
 output into what must not depend on later lore: under ``hide`` the output itself; under ``tag``
 the output with the content of every spoiler span blanked, in the places Discord renders spans
 (message content, embed descriptions and field values; everything in the CLI's JSON). Titles,
@@ -32,10 +33,12 @@ from bot.cogs.lookup import (
     nine_choices,
     plan_answer,
 )
+from bot.cogs.lore_admin import slugify
 from bot.embeds import roster_pages, search_pages
 from bot.views import DidYouMean
+from lore.errors import LoreError, PackError
 from lore.model import MAX_EPISODE, Entry, Kind, Pack
-from lore.packs import dump_pack
+from lore.packs import ImportReport, dump_pack
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.visible import visible_pack
@@ -129,6 +132,75 @@ async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None 
     for n in range(1, MAX_EPISODE + 1):
         out[f"episode/{n}"] = await planned_out(episode_reply(svc, n, policy, guild_id))
     out["about"] = [embed_out(e) for e in about_pages(svc, policy, guild_id, "test")]
+    return out
+
+
+#: The server whose admins act in :func:`admin_surfaces` (the same actions in both worlds).
+ADMIN_GUILD = 77
+
+
+async def _outcome(awaitable: Any) -> Any:
+    """What an admin reply is made from: the result, or the sentence of the refusal."""
+    try:
+        result = await awaitable
+    except (LoreError, PackError) as e:
+        return [type(e).__name__, str(e), list(getattr(e, "errors", ()))]
+    if isinstance(result, ImportReport):
+        return [result.created, result.updated, result.unchanged]
+    return result
+
+
+async def admin_surfaces(svc: LoreService, policy: Policy, query: str, name: str, guild_id: int) -> dict[str, Any]:
+    """An admin of ``guild_id`` at ``policy`` acting on what ``query`` finds, with ``name`` (drawn
+    from every entry's names and slugs, later ones included) as the new alias, entry name, fact,
+    relation target and patched slug: every outcome (revision numbers and refusals), the history,
+    the server's export and entry count, and then every lookup surface of the server's lore."""
+    out: dict[str, Any] = {}
+    answer = svc.ask(query, policy, guild_id)
+    slug = answer.view.slug if answer.view is not None else None
+    out["target"] = slug
+    if slug is not None:
+        out["alias"] = await _outcome(svc.add_alias(guild_id, slug, name, "admin", policy=policy))
+        out["fact"] = await _outcome(svc.add_fact(guild_id, slug, f"Of {name}.", policy.episode, "admin"))
+        entry = svc.get(slug, guild_id)
+        if entry is not None and policy.reveals(entry.introduced):
+            shown = [(a.name, a.episode) for a in entry.aliases if policy.reveals(a.episode)]
+            edit = svc.edit_entry(
+                guild_id,
+                slug,
+                policy,
+                summary=f"{entry.summary[:1900]} ({name})",
+                aliases=[*shown[1:], (name, 0)],
+                introduced=entry.introduced,
+                author="admin",
+                expect=entry,
+            )
+            out["edit"] = await _outcome(edit)
+        scope, revisions = await svc.history(guild_id, slug)
+        out["history"] = [scope == "canon", [(r.number, r.action, r.removed) for r in revisions]]
+    new = slugify(name)
+    out["taken"] = svc.taken(new, policy, guild_id)
+    if not out["taken"]:
+        data = {"slug": new, "kind": "concept", "name": name[:100]}
+        out["add"] = await _outcome(svc.save_entry(guild_id, data, "admin", "add", expect=None, policy=policy))
+    pack = {
+        "pack": {"name": "fans"},
+        "entries": [
+            {
+                "slug": "fan-theory",
+                "kind": "concept",
+                "name": "Fan Theory",
+                "relations": [{"type": "related_to", "target": new}],
+            }
+        ],
+        "patches": [{"slug": new, "set": {"summary": f"Patched: {name}"}}],
+    }
+    out["import"] = await _outcome(
+        svc.import_pack(json.dumps(pack), guild_id=guild_id, author="admin", filename="fans.json", policy=policy)
+    )
+    out["revert"] = await _outcome(svc.revert(guild_id, new, 0, "admin", policy=policy))
+    out["export"] = svc.export(guild_id, "yaml")
+    out["count"] = svc.own_entry_count(guild_id)
     return out
 
 

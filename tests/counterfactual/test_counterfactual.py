@@ -17,11 +17,14 @@ from hypothesis import strategies as st
 from lore.packs import CANON_PACK_PATH, parse_text, validate
 from lore.spoilers import Mode, Policy
 from tests.counterfactual.harness import (
+    ADMIN_GUILD,
     EPISODES,
     MODES,
     TYPO_ALPHABET,
     Worlds,
+    admin_surfaces,
     assert_same,
+    first_difference,
     fixed_surfaces,
     lookup_surfaces,
     query_pool,
@@ -153,3 +156,66 @@ def test_a_planted_slug_oracle_is_caught(worlds, monkeypatch):
     with pytest.raises(AssertionError, match="depends on later lore"):
         for slug in hidden:
             check(worlds, 3, Mode.HIDE, slug)
+
+
+#: Generated admin sessions per (episode, mode): each writes in both worlds.
+ADMIN_EXAMPLES = 25
+
+
+def check_admin(worlds, episode: int, mode: Mode, query: str, name: str, guild: int) -> None:
+    w, loop = worlds
+    policy = Policy(episode, mode)
+    real = loop.run_until_complete(admin_surfaces(w.real, policy, query, name, guild))
+    visible = loop.run_until_complete(admin_surfaces(w.visible[episode], policy, query, name, guild))
+    context = f"admin acting on {query!r} with {name!r} at episode {episode}, {mode.value}"
+    d = first_difference(real, visible)
+    assert d is None, f"{context}: the reply depends on later lore at {d}"
+    after_real = loop.run_until_complete(lookup_surfaces(w.real, policy, query, guild))
+    after_visible = loop.run_until_complete(lookup_surfaces(w.visible[episode], policy, query, guild))
+    assert_same(after_real, after_visible, mode, f"{context}, then looked up")
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+@pytest.mark.parametrize("episode", EPISODES)
+def test_admin_writes_and_exports_are_the_visible_worlds(worlds, episode, mode):
+    """Adding aliases (names later lore has too), facts, edits through the form, new entries named
+    like later entries, imports whose relations and patches point at later entries, going back to
+    the canon: every reply, the history and the server's export are those of the visible world,
+    and so is every lookup of the server's lore afterwards (its edits are patches over the canon)."""
+    pool = query_pool(worlds[0].pack.entries)
+    guild = ADMIN_GUILD + 100 * episode + (1 if mode is Mode.TAG else 0)
+
+    @settings(max_examples=ADMIN_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(query=st.sampled_from(pool), name=st.sampled_from(pool))
+    def run(query: str, name: str) -> None:
+        check_admin(worlds, episode, mode, query, name, guild)
+
+    run()
+
+
+@pytest.mark.parametrize(
+    "plant",
+    ["alias-against-every-name", "full-copies"],
+)
+def test_a_planted_admin_oracle_is_caught(worlds, monkeypatch, plant):
+    """The admin surfaces can fail: the old duplicate check against every alias (later ones
+    included), or the old full copies of canon entries in a server's data, are caught."""
+    import lore.service
+    from lore.store import Change
+
+    if plant == "full-copies":
+        monkeypatch.setattr(lore.service.LoreService, "_change", staticmethod(lambda s, e, b, a: Change(s, e, a)))
+        cases = [("Naomi Orthmann", "Nao"), ("Rouge Redstar", "Red")]
+    else:
+        original = lore.service.LoreService.add_alias
+
+        async def leaky(self, guild_id, slug, alias, author, episode=0, policy=None):
+            return await original(self, guild_id, slug, alias, author, episode, None)
+
+        monkeypatch.setattr(lore.service.LoreService, "add_alias", leaky)
+        w = worlds[0]
+        cases = [(e.name, a.name) for e in w.pack.entries if e.introduced <= 3 for a in e.aliases if a.episode > 3][:5]
+        assert cases
+    with pytest.raises(AssertionError, match="depends on later lore"):
+        for guild, (query, name) in enumerate(cases, start=9000):
+            check_admin(worlds, 3, Mode.HIDE, query, name, guild)

@@ -68,6 +68,7 @@ async def test_an_error_inside_a_form_goes_down_the_one_error_path(world, monkey
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(world.bot.lore, "save_entry", broken)
+    monkeypatch.setattr(world.bot.lore, "edit_entry", broken)
     opened = await world.fake.slash("lore-admin edit", {"name": "mars"}, user=world.admin, channel=world.ch())
     with caplog.at_level(logging.ERROR, logger="lorebot"):
         r = await world.fake.submit_modal(opened, {_summary_id(opened): "New."})

@@ -51,14 +51,28 @@ async def test_the_entry_quota_refuses_the_entry_too_many_and_writes_nothing(svc
     before = await snapshot(svc)
     with pytest.raises(LoreError, match="at its limit of 3 entries, so nothing was changed"):
         await svc.save_entry(G, entry(3), "admin", "add")
-    with pytest.raises(LoreError, match="limit of 3 entries"):  # an override of the canon is an entry too
-        await svc.add_fact(G, "rouge-redstar", "A fact.", 1, "admin")
     assert await snapshot(svc) == before
     assert svc.get("own-3", G) is None
     # At the limit, existing entries can still be edited and removed, and then one added again.
     await svc.add_fact(G, "own-0", "Still editable.", 0, "admin")
     await svc.remove_entry(G, "own-1", "admin")
     await svc.save_entry(G, entry(3), "admin", "add")
+
+
+async def test_edits_of_canon_entries_are_not_entries_of_the_server(tmp_path):
+    """An edit of a canon entry is a patch over it: never refused by the entry quota (whether it is
+    cannot depend on what the canon holds, later lore included), and not counted towards it."""
+    svc = await LoreService.open(tmp_path / "q.sqlite3", canon_pack=MINI_PACK, quotas=Quotas(1, 100, 4096))
+    try:
+        await svc.save_entry(G, entry(0), "admin", "add")
+        await svc.add_fact(G, "rouge-redstar", "A fact.", 1, "admin")
+        await svc.add_alias(G, "mars", "The Red One", "admin")
+        with pytest.raises(LoreError, match="limit of 1 entries"):
+            await svc.save_entry(G, entry(1), "admin", "add")
+        await svc.remove_entry(G, "own-0", "admin")
+        await svc.save_entry(G, entry(1), "admin", "add")  # the patches took no place
+    finally:
+        await svc.close()
 
 
 async def test_an_import_over_the_entry_quota_is_refused_whole(svc):
