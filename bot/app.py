@@ -148,6 +148,7 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
             "limits": Limits.from_settings(settings),
             "quotas": quotas if settings.limits else Quotas.off(),
             "service": ServiceOptions.from_settings(settings),
+            "schedule_interval": settings.schedule_interval,
         }
         return cls(**{**options, **kwargs})  # type: ignore[arg-type]
 

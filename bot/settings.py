@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     health_max_age: float = Field(default=60.0, gt=0, alias="LOREBOT_HEALTH_MAX_AGE")
     metrics_port: int | None = Field(default=None, ge=0, le=65535, alias="LOREBOT_METRICS_PORT")
     metrics_host: str = Field(default="127.0.0.1", alias="LOREBOT_METRICS_HOST")
+    #: Seconds between two looks at the spoiler schedules (an episode opens at most this late).
+    schedule_interval: float = Field(default=20.0, gt=0, le=3600, alias="LOREBOT_SCHEDULE_INTERVAL")
 
     # -- limits (LOREBOT_LIMITS=off switches every one of them off) -------------------------------
     limits: bool = Field(default=True, alias="LOREBOT_LIMITS")

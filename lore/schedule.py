@@ -205,7 +205,7 @@ class Start:
     def understood(self) -> str:
         """The start as understood, in words (for the reply)."""
         local = datetime.fromtimestamp(self.at, zone_info(self.zone))
-        wall = local.strftime("%Y-%m-%d %H:%M")
+        wall = local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
         if self.zone == "UTC":
             return f"{wall} UTC" + (" (no time zone was given, so UTC)" if self.assumed_utc else "")
         if is_named_zone(self.zone):

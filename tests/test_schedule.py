@@ -171,6 +171,7 @@ def test_starts_as_users_write_them(text, zone, utc):
 
 def test_what_was_understood_is_said():
     assert "no time zone was given, so UTC" in parse_start("2026-12-10 20:00", NOW).understood()
+    assert parse_start("2026-12-10T20:00:30Z", NOW).understood() == "2026-12-10 20:00:30 UTC"
     paris = parse_start("2026-12-10 20:00 Europe/Paris", NOW).understood()
     assert paris == "2026-12-10 20:00 Europe/Paris (UTC+01:00 on that day; later openings follow its clock)"
     # a wall time skipped by summer time is read as the first moment after the gap, and said so

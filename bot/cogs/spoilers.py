@@ -288,6 +288,16 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
                 lines.append(f"• <#{channel_id}>: {_setting_text(setting)}")
         else:
             lines.append("**Channel overrides:** none")
+        schedules = await self._schedules(interaction).of_guild(guild_id)
+        if schedules:
+            server_schedule = next((s for s in schedules if s.channel_id == SCHEDULE_SERVER), None)
+            if server_schedule is not None and server_schedule.paused:
+                lines.append("**Schedule:** paused")
+            elif server_schedule is not None:
+                lines.append(f"**Schedule:** the next episode opens {_when(server_schedule.next_at)}")
+            channels = len(schedules) - (server_schedule is not None)
+            if channels:
+                lines.append(f"**Channel schedules:** {channels} (see `/spoilers schedule show`)")
         await send(interaction, "\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="episode", description="Set how far this server (or one channel) has watched")

@@ -50,6 +50,7 @@ class Cluster:
             FAKE_DISCORD_API=self.fake.api_base,
             FAKE_DISCORD_GATEWAY=self.fake.gateway_url,
             PYTHONPATH=str(ROOT),
+            LOREBOT_SCHEDULE_INTERVAL="0.2",  # spoiler schedules tick within a fifth of a second
         )
         return env
 

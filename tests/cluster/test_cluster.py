@@ -5,8 +5,10 @@ serving, and the killed one restarted serves its shards again; commands are sync
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -109,6 +111,31 @@ async def test_a_cluster_of_two_processes_serves_each_guild_on_its_shard_and_sta
             assert asked.returncode == 0, asked.stderr
             assert json.loads(asked.stdout)["match"]["policy"]["episode"] == 7
 
+            # a schedule set through B opens episode 8 in exactly one process of the cluster, once
+            opening = datetime.now(UTC) + timedelta(seconds=3)
+            started = await fake.slash(
+                "spoilers schedule start",
+                {"start": opening.isoformat(timespec="seconds"), "every": 1, "announce": gb.channels["general"]},
+                user=admin_b,
+                channel=gb.channels["general"],
+            )
+            assert "Schedule set for this server" in started.content and "episode 8 opens" in started.content
+
+            def announced() -> list[str]:
+                return [m.content for m in fake.channel_messages(gb.channels["general"]) if "discussion" in m.content]
+
+            async def any_announced() -> list[str] | None:
+                await asyncio.sleep(0.05)  # the fake serves the processes' requests meanwhile
+                return announced() or None
+
+            await until(any_announced, 10, "the schedule never opened episode 8")
+            await asyncio.sleep(1.0)  # five more rounds of each process
+            assert len(announced()) == 1 and announced()[0].startswith("📺 **Episode 8** is open for discussion.")
+            ticked = [p.name for p in (a, b) if "episode 8 opened" in p.output()]
+            assert len(ticked) == 1, ticked
+            r = await fake.slash("character", {"name": "rouge"}, user=members[2], channel=gb.channels["general"])
+            assert "up to episode 8" in footer(r)
+
             # an operator's import beside the cluster reaches both processes
             pack = tmp_path / "additions.yaml"
             pack.write_text(yaml.safe_dump(IMPORT_PACK), encoding="utf-8")
@@ -140,7 +167,7 @@ async def test_a_cluster_of_two_processes_serves_each_guild_on_its_shard_and_sta
             b2 = cluster.start("b", [2, 3])
             await cluster.wait_shards(b2, timeout=30)
             r = await fake.slash("character", {"name": "rouge"}, user=members[2], channel=gb.channels["general"])
-            assert "up to episode 7" in footer(r)
+            assert "up to episode 8" in footer(r)
             r = await fake.slash(
                 "character", {"name": "rouge", "private": True}, user=viewer_b, channel=gb.channels["general"]
             )

@@ -186,8 +186,12 @@ async def test_show_pause_resume_and_clear(sw, clock):
     assert "every 14 days until episode 13" in lines[1] and "zone +01:00; not announced." in lines[1]
     assert lines[2].startswith(f"**{w.ch('finale').mention}**: episode 1 opens") and "America/New_York" in lines[2]
 
+    st = await status(w)
+    assert f"**Schedule:** the next episode opens <t:{int(FIRST)}:F>" in st
+    assert "**Channel schedules:** 1 (see `/spoilers schedule show`)" in st
     r = await w.fake.slash("spoilers schedule pause", user=w.admin, channel=w.ch())
     assert "Paused the schedule of this server" in r.content
+    assert "**Schedule:** paused" in await status(w)
     again = await w.fake.slash("spoilers schedule pause", user=w.admin, channel=w.ch())
     assert "already paused; nothing changed" in again.content
     shown = (await w.fake.slash("spoilers schedule show", user=w.admin, channel=w.ch())).content
