@@ -10,6 +10,7 @@ operator must fix. Adapters print the message (the CLI, with a non-zero exit sta
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlsplit, urlunsplit
 
 from lore.errors import LoreFault as LoreFault
 
@@ -35,3 +36,15 @@ def sqlite_reason(error: sqlite3.Error) -> str:
     if isinstance(error, OverflowError | sqlite3.InterfaceError):
         return "a value is out of range"
     return f"the lore database reported an error ({error})"
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))

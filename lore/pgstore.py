@@ -31,8 +31,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from lore.faults import safe_url
 from lore.feed import ChangeFeed
-from lore.storage import safe_url
 from lore.store import (
     MIGRATION_STEPS,
     SCHEMA_VERSION,

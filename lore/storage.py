@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+
+from lore.faults import safe_url as safe_url  # re-exported: a URL as messages show it
 
 if TYPE_CHECKING:
     from lore.store import CheckReport, Store
@@ -30,18 +31,6 @@ class Target:
         if self.backend == POSTGRESQL:
             return safe_url(self.location)
         return self.location
-
-
-def safe_url(url: str) -> str:
-    """A database URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 def parse_target(target: str | Path) -> Target:
