@@ -39,7 +39,7 @@ def main() -> int:
     import yarl
     from discord import app_commands
 
-    from bot.app import LoreBot
+    from bot.app import LoreBot, open_lore
     from bot.ratelimit import Limits
     from bot.replies import send
     from bot.runner import _run_reporting, _serve
@@ -62,17 +62,21 @@ def main() -> int:
     from bot.sharding import parse_shard_ids
 
     shard_ids = parse_shard_ids(args.shard_ids) if args.shard_ids else None
-    bot = BenchBot(  # as `lorebot run`
-        db_path=args.db,
-        canon_pack=args.pack,
-        auto_sync=True,
-        freeze_gc=True,
-        shard_count=args.shard_count,
-        shard_ids=shard_ids,
-        identify_interval=args.identify_interval,
-        limits=Limits.off(),  # the load comes from a few simulated users at full speed
-    )
-    return _run_reporting(lambda: asyncio.run(_serve(bot, "bench-token")))  # a fault: a sentence, status 1
+
+    async def serve() -> None:
+        async with open_lore(args.db, canon_pack=args.pack) as lore:
+            bot = BenchBot(  # as `lorebot run`
+                lore,
+                auto_sync=True,
+                freeze_gc=True,
+                shard_count=args.shard_count,
+                shard_ids=shard_ids,
+                identify_interval=args.identify_interval,
+                limits=Limits.off(),  # the load comes from a few simulated users at full speed
+            )
+            await _serve(bot, "bench-token")
+
+    return _run_reporting(lambda: asyncio.run(serve()))  # a fault: a sentence, status 1
 
 
 if __name__ == "__main__":

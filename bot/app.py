@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import json
@@ -11,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from bot.errors import StartupError, report_error
 from bot.expiry import answer_expired, is_known
 from bot.ratelimit import Limits, RateLimited, check_interaction
 from bot.scheduler import INTERVAL as SCHEDULE_INTERVAL
-from bot.service import ServiceOptions, ServiceParts
+from bot.service import ServiceOptions, ServiceParts, database_lock
 from bot.settings import Settings
 from bot.sharding import IDENTIFY_INTERVAL, ShardedLaunch, check_plan, format_ids
 from lore import CANON_PACK_PATH, LoreService, Quotas, __version__
@@ -52,8 +53,8 @@ class LoreTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if not await check_interaction(interaction):
             return False
-        lore = getattr(interaction.client, "_lore", None)
-        if lore is not None:
+        lore = getattr(interaction.client, "lore", None)
+        if isinstance(lore, LoreService):
             try:
                 await lore.refresh()
             except Exception as e:  # served from memory; the background loop retries
@@ -86,9 +87,8 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
 
     def __init__(
         self,
+        lore: LoreService,
         *,
-        db_path: str | Path,
-        canon_pack: Path | None = CANON_PACK_PATH,
         dev_guild: int | None = None,
         owner_ids: set[int] | None = None,
         auto_sync: bool = True,
@@ -117,18 +117,18 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
             owner_ids=owner_ids or None,
             **shards,
         )
-        self.db_path = db_path
-        self.canon_pack = canon_pack
+        #: The lore the bot serves: opened (and closed) by whoever runs the bot, see :func:`open_lore`.
+        self.lore = lore
         self.dev_guild = dev_guild
         self.auto_sync = auto_sync
         self.freeze_gc = freeze_gc
         self.version = __version__
-        self._lore: LoreService | None = None
         self.identify_interval = identify_interval
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._expiry_tasks: set[asyncio.Task[None]] = set()
         self.limits = limits if limits is not None else Limits()
         self.quotas = quotas if quotas is not None else (Quotas() if self.limits.enabled else Quotas.off())
+        lore.quotas = self.quotas
         self._service = ServiceParts(self, service or ServiceOptions())
         self.metrics = self._service.metrics
         self.heartbeat = self._service.heartbeat
@@ -137,10 +137,9 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         self.schedule_interval = schedule_interval
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: object) -> LoreBot:
+    def from_settings(cls, settings: Settings, lore: LoreService, **kwargs: object) -> LoreBot:
         quotas = Quotas(settings.quota_entries, settings.quota_revisions, settings.quota_import_bytes)
         options: dict[str, object] = {
-            "db_path": settings.lorebot_db,
             "dev_guild": settings.lorebot_dev_guild,
             "owner_ids": set(settings.lorebot_owner_ids),
             "shard_count": settings.lorebot_shard_count,
@@ -150,22 +149,14 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
             "service": ServiceOptions.from_settings(settings),
             "schedule_interval": settings.schedule_interval,
         }
-        return cls(**{**options, **kwargs})  # type: ignore[arg-type]
-
-    @property
-    def lore(self) -> LoreService:
-        if self._lore is None:
-            raise RuntimeError("the lore store is not open yet")
-        return self._lore
+        return cls(lore, **{**options, **kwargs})  # type: ignore[arg-type]
 
     async def setup_hook(self) -> None:
-        self._service.hold_database()  # a restore waits for the bot to stop
-        self._lore = await LoreService.open(self.db_path, canon_pack=self.canon_pack, quotas=self.quotas)
         if self.metrics.enabled:
-            self._lore.store.on_write = self.metrics.db_write
+            self.lore.store.on_write = self.metrics.db_write
         await self._service.start()
-        self.identify_claim = self._lore.store.claim_slot  # processes sharing the database pace together
-        self._lore.start_watching()  # other processes' writes (the CLI, a second bot) within 0.2 s
+        self.identify_claim = self.lore.store.claim_slot  # processes sharing the database pace together
+        self.lore.start_watching()  # other processes' writes (the CLI, a second bot) within 0.2 s
         failed: list[str] = []
         for ext in EXTENSIONS:
             try:
@@ -252,8 +243,24 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         try:
             await super().close()
         finally:
-            if self._lore is not None:
-                lore, self._lore = self._lore, None
-                await lore.close()
-                log.info("lore database closed")
+            await self.lore.stop_watching()
             await self._service.stop()
+
+
+@contextlib.asynccontextmanager
+async def open_lore(
+    db_path: str | Path, *, canon_pack: Path | None = CANON_PACK_PATH, quotas: Quotas | None = None
+) -> AsyncIterator[LoreService]:
+    """The lore a bot serves, open for as long as the block runs (as discord.py's
+    ``examples/advanced_startup.py`` opens its pool before the bot and hands it over): the
+    database is held against a restore first, and closed (and let go) after the bot."""
+    lock = database_lock(db_path)
+    if lock is not None:
+        lock.acquire_shared()  # a restore waits for the bot to stop
+    try:
+        async with await LoreService.open(db_path, canon_pack=canon_pack, quotas=quotas) as lore:
+            yield lore
+        log.info("lore database closed")
+    finally:
+        if lock is not None:
+            lock.release()

@@ -262,7 +262,7 @@ class Console:
 async def _run(
     admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout, files: Path | None = None
 ) -> int:
-    from bot.app import LoreBot
+    from bot.app import LoreBot, open_lore
     from bot.ratelimit import Limits
 
     interactive = lines_in.isatty()
@@ -276,12 +276,13 @@ async def _run(
 
     with tempfile.TemporaryDirectory(prefix="lorebot-console-") as tmp:
         db_path = db or str(Path(tmp) / "console.sqlite3")
-        async with FakeDiscord() as fake:
+        async with contextlib.AsyncExitStack() as stack, FakeDiscord() as fake:
             console = Console(fake, out=out, files_dir=files)
             console.read_line = read_line
             if not admin:
                 console.user = console.member
-            bot = LoreBot(db_path=db_path, auto_sync=True, limits=Limits.off())  # a console never refuses
+            lore = await stack.enter_async_context(open_lore(db_path))
+            bot = LoreBot(lore, auto_sync=True, limits=Limits.off())  # a console never refuses
             async with fake.running(bot, check_violations=False):
                 if interactive:
                     who = "Admin (Manage Server)" if admin else "Viewer"

@@ -136,12 +136,10 @@ class Metrics(NullMetrics):
         ready = heartbeat.ready if heartbeat is not None else {0: bot.is_ready()}
         self._shards.set(bot.shard_count or max(len(ready), 1))
         self._shards_ready.set(sum(1 for r in ready.values() if r))
-        lore = getattr(bot, "_lore", None)
-        if lore is not None:
-            counts = lore.scope_counts()
-            self._entries.clear()
-            for scope, n in counts.items():
-                self._entries.labels(scope).set(n)
+        counts = bot.lore.scope_counts()
+        self._entries.clear()
+        for scope, n in counts.items():
+            self._entries.labels(scope).set(n)
 
     def scrape(self) -> str:
         """The exposition text (what the endpoint serves)."""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot import limits
-from lore import Policy
-
-if TYPE_CHECKING:
-    from bot.app import LoreBot
+from lore import LoreService, Policy
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -78,8 +75,17 @@ def batch_embeds(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
     return batches
 
 
-def lore_of(interaction: discord.Interaction) -> LoreBot:
-    return interaction.client  # type: ignore[return-value]
+def served_lore(client: discord.Client) -> LoreService:
+    """The lore a bot serves (handed to it when it was made; see :func:`bot.app.open_lore`)."""
+    lore = getattr(client, "lore", None)
+    if not isinstance(lore, LoreService):
+        raise TypeError(f"{type(client).__name__} serves no lore")
+    return lore
+
+
+def lore_for(interaction: discord.Interaction) -> LoreService:
+    """The lore that answers ``interaction``."""
+    return served_lore(interaction.client)
 
 
 def policy_for(interaction: discord.Interaction, private: bool = False) -> Policy:
@@ -87,6 +93,6 @@ def policy_for(interaction: discord.Interaction, private: bool = False) -> Polic
     post, the parent channel's override applies)."""
     channel = interaction.channel
     parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
-    return lore_of(interaction).lore.policy(
+    return lore_for(interaction).policy(
         interaction.guild_id, interaction.channel_id, interaction.user.id, private, parent_id=parent_id
     )

@@ -140,10 +140,14 @@ def run(
     if token is None:
         return EXIT_USAGE
     _setup(settings)
-    from bot.app import LoreBot
+    from bot.app import LoreBot, open_lore
 
-    bot = LoreBot.from_settings(settings, freeze_gc=True)  # a long-lived process: see LoreBot.setup_hook
-    return _run_reporting(lambda: asyncio.run(_serve(bot, token)), transient=EXIT_RESTART)
+    async def go() -> None:
+        async with open_lore(settings.lorebot_db) as lore:
+            # a long-lived process: see LoreBot.setup_hook
+            await _serve(LoreBot.from_settings(settings, lore, freeze_gc=True), token)
+
+    return _run_reporting(lambda: asyncio.run(go()), transient=EXIT_RESTART)
 
 
 def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None) -> int:
@@ -153,15 +157,16 @@ def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None) 
     if token is None:
         return EXIT_USAGE
     _setup(settings)
-    from bot.app import LoreBot
+    from bot.app import LoreBot, open_lore
     from bot.service import ServiceOptions
 
     async def go() -> int:
-        bot = LoreBot.from_settings(settings, auto_sync=False, service=ServiceOptions())  # no heartbeat
-        async with bot:
-            await bot.login(token)
-            synced = await bot.sync_commands(guild_id if guild_id is not None else settings.lorebot_dev_guild)
-            print(f"Synced {synced} command(s) {'to server ' + str(guild_id) if guild_id else 'globally'}.")
+        async with open_lore(settings.lorebot_db) as lore:
+            bot = LoreBot.from_settings(settings, lore, auto_sync=False, service=ServiceOptions())  # no heartbeat
+            async with bot:
+                await bot.login(token)
+                synced = await bot.sync_commands(guild_id if guild_id is not None else settings.lorebot_dev_guild)
+                print(f"Synced {synced} command(s) {'to server ' + str(guild_id) if guild_id else 'globally'}.")
         return 0
 
     return _run_reporting(lambda: asyncio.run(go()))

@@ -33,8 +33,18 @@ class ServiceOptions:
         )
 
 
+def database_lock(db_path: str | Path) -> DatabaseLock | None:
+    """The lock a bot holds (shared) on an SQLite database file, so that a restore waits for it."""
+    from lore import SQLITE, parse_target
+
+    target = parse_target(str(db_path))
+    if target.backend == SQLITE and target.location != ":memory:" and not target.location.startswith("file:"):
+        return DatabaseLock(target.location)
+    return None
+
+
 class ServiceParts:
-    """The heartbeat, metrics and lock of one bot, started after the store opens."""
+    """The heartbeat and metrics of one bot, started after the store opens."""
 
     def __init__(self, bot: LoreBot, options: ServiceOptions):
         self.options = options
@@ -42,16 +52,6 @@ class ServiceParts:
         self.heartbeat = (
             Heartbeat(bot, options.heartbeat_file, options.heartbeat_interval) if options.heartbeat_file else None
         )
-        self.lock: DatabaseLock | None = None
-        from lore import SQLITE, parse_target
-
-        target = parse_target(str(bot.db_path))
-        if target.backend == SQLITE and target.location != ":memory:" and not target.location.startswith("file:"):
-            self.lock = DatabaseLock(target.location)
-
-    def hold_database(self) -> None:
-        if self.lock is not None:
-            self.lock.acquire_shared()
 
     async def start(self) -> None:
         await self.metrics.start()
@@ -62,5 +62,3 @@ class ServiceParts:
         if self.heartbeat is not None:
             await self.heartbeat.stop()
         await self.metrics.stop()
-        if self.lock is not None:
-            self.lock.release()

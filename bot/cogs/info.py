@@ -10,8 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
-from bot.replies import lore_of, policy_for, send
-from lore import Kind, LoreService, Policy
+from bot.replies import lore_for, policy_for, send
+from lore import Kind, LoreService, Policy, __version__
 
 SERIES_SLUG = "metallic-rouge"
 SOURCE_NOTE = (
@@ -39,9 +39,8 @@ class Info(commands.Cog):
 
     @app_commands.command(name="help", description="Every command, and the spoiler policy in this channel")
     async def help(self, interaction: discord.Interaction) -> None:
-        bot = lore_of(interaction)
         policy = policy_for(interaction)
-        rows = _walk(bot.tree.get_commands())
+        rows = _walk(self.bot.tree.get_commands())
         public = [r for r in rows if not r[0].startswith(("/spoilers", "/lore-admin"))]
         admin = [r for r in rows if r[0].startswith(("/spoilers", "/lore-admin"))]
         embed = discord.Embed(
@@ -62,8 +61,7 @@ class Info(commands.Cog):
 
     @app_commands.command(name="about", description="About the series and this bot")
     async def about(self, interaction: discord.Interaction) -> None:
-        bot = lore_of(interaction)
-        pages = about_pages(bot.lore, policy_for(interaction), interaction.guild_id, bot.version)
+        pages = about_pages(lore_for(interaction), policy_for(interaction), interaction.guild_id, __version__)
         await send(interaction, embeds=pages, ephemeral=True)
 
 

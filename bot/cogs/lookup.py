@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import embeds, limits
 from bot.ratelimit import heavy, limits_of
-from bot.replies import lore_of, policy_for, send
+from bot.replies import lore_for, policy_for, send
 from bot.views import DidYouMean, Paginator
 from lore import MAX_EPISODE, Candidate, Kind, LoreService, Policy, escape
 
@@ -44,7 +44,7 @@ async def autocomplete_entries(
         return [app_commands.Choice(name=f"Type at most {limits_of(interaction).max_query} characters", value=NO_MATCH)]
     private = bool(getattr(interaction.namespace, "private", False))
     policy = policy_for(interaction, private)
-    lore = lore_of(interaction).lore
+    lore = lore_for(interaction)
     return choices_for(lore.complete(current, policy, interaction.guild_id, kinds), current)
 
 
@@ -138,7 +138,7 @@ async def answer(
         await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
         return
     policy = policy_for(interaction, private)
-    planned = plan_answer(lore_of(interaction).lore, query, kinds, policy, interaction.guild_id, within=within)
+    planned = plan_answer(lore_for(interaction), query, kinds, policy, interaction.guild_id, within=within)
     if planned.pages:
         await reply_pages(interaction, planned.pages, ephemeral=private)
     elif planned.candidates:
@@ -151,7 +151,7 @@ async def did_you_mean(
     interaction: discord.Interaction, text: str, candidates: list[Candidate], policy: Policy, private: bool
 ) -> None:
     async def chosen(choice: discord.Interaction, slug: str) -> None:
-        lore = lore_of(choice).lore
+        lore = lore_for(choice)
         entry = lore.get(slug, choice.guild_id)
         view = lore.render(entry, policy, choice.guild_id) if entry else None
         if view is None:
@@ -219,7 +219,7 @@ class Lookup(commands.Cog):
     async def immortal_nine(
         self, interaction: discord.Interaction, member: str | None = None, private: bool = False
     ) -> None:
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         policy = policy_for(interaction, private)
         if member is None:
             roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
@@ -239,7 +239,7 @@ class Lookup(commands.Cog):
         if limits_of(interaction).too_long(current):
             return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
         private = bool(getattr(interaction.namespace, "private", False))
-        return nine_choices(lore_of(interaction).lore, current, policy_for(interaction, private), interaction.guild_id)
+        return nine_choices(lore_for(interaction), current, policy_for(interaction, private), interaction.guild_id)
 
     # -- /episode ----------------------------------------------------------------------------
     @app_commands.command(name="episode", description="An episode: title, air date and synopsis")
@@ -250,9 +250,7 @@ class Lookup(commands.Cog):
         number: app_commands.Range[int, 1, MAX_EPISODE],
         private: bool = False,
     ) -> None:
-        planned = episode_reply(
-            lore_of(interaction).lore, number, policy_for(interaction, private), interaction.guild_id
-        )
+        planned = episode_reply(lore_for(interaction), number, policy_for(interaction, private), interaction.guild_id)
         if planned.pages:
             await reply_pages(interaction, planned.pages, ephemeral=private)
         else:
@@ -266,7 +264,7 @@ class Lookup(commands.Cog):
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, 100], private: bool = False
     ) -> None:
         await interaction.response.defer(ephemeral=private, thinking=True)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         policy = policy_for(interaction, private)
         results = await lore.search_text(text, policy, interaction.guild_id)
         await reply_pages(interaction, embeds.search_pages(results, policy), ephemeral=private)

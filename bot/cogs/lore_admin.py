@@ -17,7 +17,7 @@ from bot import limits
 from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries, echo
 from bot.ratelimit import heavy
-from bot.replies import defer, lore_of, policy_for, send
+from bot.replies import defer, lore_for, policy_for, send
 from bot.views import AdminForm, Confirm
 from lore import (
     FOLLOW_CANON,
@@ -98,7 +98,7 @@ def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool =
     a form or a button, would be the reveal)."""
     if name == NO_MATCH:
         raise LoreError("Pick an entry from the suggestions.")
-    lore = lore_of(interaction).lore
+    lore = lore_for(interaction)
     policy = policy_for(interaction)
     answer = lore.ask(name, policy, guild_id_of(interaction))
     view, match = answer.view, answer.result.match
@@ -124,7 +124,7 @@ async def resolve_history(interaction: discord.Interaction, name: str, *, exact:
         entry = resolve_target(interaction, name, exact=exact)
         return entry.slug, entry.name
     except LoreError:
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         canon = lore.ask(name, policy_for(interaction), None)
         candidates = []
         named = canon.result.match is not None and canon.result.match.score >= 100.0
@@ -170,7 +170,7 @@ class EntryModal(AdminForm):
             self.episode.default = str(base.introduced)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         introduced = parse_episode(self.episode.value)
         aliases = parse_aliases(self.aliases.value)
         summary = self.summary.value.strip()
@@ -234,7 +234,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         name = name.strip()
         policy = policy_for(interaction)
-        if lore_of(interaction).lore.taken(slugify(name), policy, guild_id_of(interaction)):
+        if lore_for(interaction).taken(slugify(name), policy, guild_id_of(interaction)):
             raise LoreError(EXISTS)
         modal = EntryModal(interaction, kind=Kind(kind.value), name=name, base=None, policy=policy)
         await interaction.response.send_modal(modal)
@@ -257,7 +257,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         entry = resolve_target(interaction, name)
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         revision = await lore.add_fact(
             guild_id_of(interaction), entry.slug, text.strip(), episode, author_of(interaction)
         )
@@ -274,7 +274,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         entry = resolve_target(interaction, name)
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         revision = await lore.add_alias(
             guild_id_of(interaction), entry.slug, alias.strip(), author_of(interaction), policy=policy_for(interaction)
         )
@@ -289,7 +289,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def remove(self, interaction: discord.Interaction, name: str) -> None:
         entry = resolve_target(interaction, name)
         confirm = Confirm(interaction.user.id, confirm_label=f"Remove {entry.name}")
-        canon = lore_of(interaction).lore.canon_visible(entry.slug, policy_for(interaction))
+        canon = lore_for(interaction).canon_visible(entry.slug, policy_for(interaction))
         note = " (a canon entry: it stays for other servers)" if canon else ""
         confirm.message = await send(
             interaction, f"Remove **{entry.name}** from this server's lore{note}?", view=confirm, ephemeral=True
@@ -301,7 +301,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             await confirm.interaction.response.edit_message(content="Nothing was removed.", view=None)
             return
         await defer(confirm.interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         revision = await lore.remove_entry(guild_id_of(interaction), entry.slug, author_of(interaction))
         back = 0 if canon else revision - 1
         await confirm.interaction.edit_original_response(
@@ -314,7 +314,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     @app_commands.describe(name="The entry")
     async def history(self, interaction: discord.Interaction, name: str) -> None:
         slug, shown = await resolve_history(interaction, name, exact=False)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         scope, revisions = await lore.history(guild_id_of(interaction), slug)
         if not revisions:
             await send(interaction, f"**{shown}** has no revisions.", ephemeral=True)
@@ -349,7 +349,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         self, interaction: discord.Interaction, name: str, revision: app_commands.Range[int, 0, MAX_REVISION]
     ) -> None:
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         slug, shown = await resolve_history(interaction, name, exact=True)
         new = await lore.revert(
             guild_id_of(interaction), slug, revision, author_of(interaction), policy=policy_for(interaction)
@@ -370,7 +370,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             raise LoreError("Attach a .yaml, .yml or .json lore pack; nothing changed.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         try:
             report = await lore.import_pack(
                 data,
@@ -398,9 +398,9 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     @app_commands.command(name="export", description="This server's own lore as a YAML file")
     @heavy("export")
     async def export(self, interaction: discord.Interaction) -> None:
-        text = lore_of(interaction).lore.export(guild_id_of(interaction), "yaml")
+        text = lore_for(interaction).export(guild_id_of(interaction), "yaml")
         file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"lore-{guild_id_of(interaction)}.yaml")
-        count = lore_of(interaction).lore.own_entry_count(guild_id_of(interaction))
+        count = lore_for(interaction).own_entry_count(guild_id_of(interaction))
         await send(interaction, f"This server's lore ({count} entries).", files=[file], ephemeral=True)
 
     for _cmd in (edit, fact, alias, remove, history, revert):

@@ -13,7 +13,7 @@ from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, echo, 
 from bot.palette import KIND_COLOURS
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
-from bot.replies import lore_of, policy_for, send
+from bot.replies import lore_for, policy_for, send
 from lore import MAX_EPISODE, MAX_NODES, Kind, Mode, Policy, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
@@ -64,7 +64,7 @@ class Pictures(commands.Cog):
         if limits_of(interaction).too_long(name):
             await send(interaction, limits_of(interaction).too_long_message(), ephemeral=True)
             return
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         policy = policy_for(interaction, private)
         guild_id = interaction.guild_id
         answer = lore.ask(name, policy, guild_id)
@@ -133,7 +133,7 @@ class Pictures(commands.Cog):
         last: app_commands.Range[int, 1, MAX_EPISODE] | None = None,
         private: bool = False,
     ) -> None:
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         policy = policy_for(interaction, private)
         reach = last_episode(policy)
         if last is not None and first > last:

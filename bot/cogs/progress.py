@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.replies import defer, lore_of, send
+from bot.replies import defer, lore_for, send
 from lore import MAX_EPISODE
 
 
@@ -19,7 +19,7 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
     @app_commands.describe(episode=f"The last episode you have watched, 0 to {MAX_EPISODE}")
     async def set_(self, interaction: discord.Interaction, episode: app_commands.Range[int, 0, MAX_EPISODE]) -> None:
         await defer(interaction)
-        await lore_of(interaction).lore.set_progress(interaction.user.id, episode)
+        await lore_for(interaction).set_progress(interaction.user.id, episode)
         await send(
             interaction,
             f"Got it: you have watched up to episode **{episode}**. Add `private:True` to any lookup "
@@ -29,7 +29,7 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
 
     @app_commands.command(name="show", description="Show the progress you have set")
     async def show(self, interaction: discord.Interaction) -> None:
-        episode = lore_of(interaction).lore.progress(interaction.user.id)
+        episode = lore_for(interaction).progress(interaction.user.id)
         if episode is None:
             text = "You have not set your progress. Use `/progress set` to set it."
         else:
@@ -39,7 +39,7 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
     @app_commands.command(name="clear", description="Forget your progress")
     async def clear(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         had = lore.progress(interaction.user.id) is not None
         await lore.set_progress(interaction.user.id, None)
         text = "Your progress is cleared." if had else "You had no progress set; nothing to clear."

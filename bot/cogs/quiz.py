@@ -13,7 +13,7 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot import embeds, limits
 from bot.checks import guild_id_of
 from bot.errors import Refused, report_error
-from bot.replies import NO_MENTIONS, lore_of, policy_for, send
+from bot.replies import NO_MENTIONS, lore_for, policy_for, send, served_lore
 from bot.views import Paginator, Timing
 from lore import (
     QUESTIONS_MAX,
@@ -36,9 +36,6 @@ from lore import (
     questions_for,
     quiz_escape,
 )
-
-if TYPE_CHECKING:
-    from bot.app import LoreBot
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +187,7 @@ class QuizCog(
 
     @property
     def scores(self) -> QuizScores:
-        return QuizScores(cast("LoreBot", self.bot).lore.store)
+        return QuizScores(served_lore(self.bot).store)
 
     async def cog_unload(self) -> None:
         for run in list(self.running.values()):
@@ -225,7 +222,7 @@ class QuizCog(
         self, interaction: discord.Interaction, guild_id: int, key: tuple[int, int], questions: int, private: bool
     ) -> None:
         policy = policy_for(interaction, private)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         await interaction.response.defer(ephemeral=private, thinking=True)
         picked = questions_for(lore, policy, guild_id, questions, random.Random(secrets.randbits(64)))
         if not picked:

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_group_check, guild_id_of
-from bot.replies import defer, lore_of, policy_for, send
+from bot.replies import defer, lore_for, policy_for, send
 from bot.scheduler import ScheduleTicker
 from lore import (
     DEFAULT_POLICY,
@@ -132,7 +132,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         return await admin_group_check(interaction)
 
     def _schedules(self, interaction: discord.Interaction) -> Schedules:
-        return Schedules(lore_of(interaction).lore.store)
+        return Schedules(lore_for(interaction).store)
 
     @schedule.command(name="start", description="Open the next episode at a date and time, then one every few days")
     @app_commands.describe(
@@ -150,8 +150,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         announce: AnnounceChannel | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        bot = lore_of(interaction)
-        when = parse_start(start, bot.clock())  # refusals are sentences, through the error path
+        when = parse_start(start, self.ticker.clock())  # refusals are sentences, through the error path
         check_every(every)
         await defer(interaction)
         wanted = Schedule(
@@ -171,7 +170,9 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
             f"• Understood: {when.understood()}.",
         ]
         if wanted.channel_id == SCHEDULE_SERVER:
-            own = [cid for cid, st in bot.lore.channel_overrides(guild_id).items() if st.episode is not None]
+            own = [
+                cid for cid, st in lore_for(interaction).channel_overrides(guild_id).items() if st.episode is not None
+            ]
             if own:
                 lines.append(
                     f"• {len(own)} channel(s) with an episode of their own do not follow the server's "
@@ -243,7 +244,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         target = channel.id if channel else SCHEDULE_SERVER
         await defer(interaction)
         schedules = self._schedules(interaction)
-        changed = await schedules.resume(guild_id, target, now=lore_of(interaction).clock())
+        changed = await schedules.resume(guild_id, target, now=self.ticker.clock())
         where = _target(target)
         if changed.before is None:
             text = f"There is no schedule for {where}; nothing changed."
@@ -272,7 +273,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
 
     @app_commands.command(name="status", description="The spoiler policy in force here, and every channel override")
     async def status(self, interaction: discord.Interaction) -> None:
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         guild_id = guild_id_of(interaction)
         here = policy_for(interaction)
         server = lore.server_setting(guild_id)
@@ -309,7 +310,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         channel: OverrideChannel | None = None,
     ) -> None:
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, episode=number)
         where = channel.mention if channel else "this server"
         await send(interaction, f"Spoilers in {where}: up to episode **{number}**.", ephemeral=True)
@@ -324,7 +325,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         channel: OverrideChannel | None = None,
     ) -> None:
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         new = Mode(mode.value)
         await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, mode=new)
         where = channel.mention if channel else "this server"
@@ -334,7 +335,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     @app_commands.describe(channel="The channel to reset")
     async def reset(self, interaction: discord.Interaction, channel: OverrideChannel) -> None:
         await defer(interaction)
-        lore = lore_of(interaction).lore
+        lore = lore_for(interaction)
         existed = await lore.reset_channel(guild_id_of(interaction), channel.id)
         text = (
             f"{channel.mention} follows the server's spoiler setting again."

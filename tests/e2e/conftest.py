@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import LoreBot
+from bot.app import LoreBot, open_lore
 from bot.ratelimit import Limits
 from fakediscord import FakeDiscord, FakeGuild, FakeMember
 from tests.conftest import MINI_PACK
@@ -38,10 +38,26 @@ class World:
 FAST_IDENTIFY = 0.2
 
 
-def make_bot(db: Path, pack: Path = MINI_PACK, **kwargs: object) -> LoreBot:
-    """The bot as the e2e tests drive it: limits off unless given (tests fire requests at machine speed)."""
+#: The lore of the bots a test made, closed when the test ends (as `lorebot run` closes it after the bot).
+_OPENED: list[contextlib.AsyncExitStack] = []
+
+
+async def make_bot(db: Path, pack: Path = MINI_PACK, **kwargs: object) -> LoreBot:
+    """The bot as the e2e tests drive it, serving the lore of ``db`` (opened here, as `lorebot run`
+    opens it): limits off unless given (tests fire requests at machine speed)."""
     kwargs.setdefault("limits", Limits.off())
-    return LoreBot(db_path=db, canon_pack=pack, auto_sync=True, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("auto_sync", True)
+    stack = contextlib.AsyncExitStack()
+    lore = await stack.enter_async_context(open_lore(db, canon_pack=pack))
+    _OPENED.append(stack)
+    return LoreBot(lore, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+async def _lore_closed_after_the_test() -> AsyncIterator[None]:
+    yield
+    while _OPENED:
+        await _OPENED.pop().aclose()
 
 
 class CrowdFake(FakeDiscord):
@@ -74,7 +90,7 @@ async def open_world(tmp_path: Path, fake_cls: type[FakeDiscord] = FakeDiscord) 
         other = fake.add_guild("Other Server", channels=["general"])
         w = World(
             fake=fake,
-            bot=make_bot(db),
+            bot=await make_bot(db),
             guild=guild,
             other=other,
             admin=fake.add_member(guild, "Admin", manage_guild=True),

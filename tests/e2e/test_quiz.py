@@ -30,7 +30,7 @@ async def canon_world(tmp_path, quick_quiz):
         other = fake.add_guild("Other Server", channels=["general"])
         w = World(
             fake=fake,
-            bot=make_bot(db, CANON_PACK_PATH),
+            bot=await make_bot(db, CANON_PACK_PATH),
             guild=guild,
             other=other,
             admin=fake.add_member(guild, "Admin", manage_guild=True),

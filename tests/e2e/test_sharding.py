@@ -10,12 +10,13 @@ import time
 
 import pytest
 
-from bot.app import LoreBot
+from bot.ratelimit import Limits
 from bot.settings import load_settings
 from bot.sharding import IdentifyPacer, ShardSpecError, buckets, check_plan, format_ids, parse_shard_ids
 from fakediscord import FakeDiscord, FakeDiscordError
 from fakediscord.shards import shard_of
 from tests.conftest import MINI_PACK
+from tests.e2e.conftest import make_bot
 
 COUNT = 4
 
@@ -109,7 +110,7 @@ async def test_the_bot_shards_as_discord_recommends_and_serves_each_guild_on_its
         guilds = add_guilds(fake)
         members = {s: fake.add_member(g, f"Viewer {s}") for s, g in guilds.items()}
         loner = fake.add_user("Loner")
-        bot = LoreBot(db_path=tmp_path / "db.sqlite3", canon_pack=MINI_PACK)
+        bot = await make_bot(tmp_path / "db.sqlite3", limits=Limits())
         async with fake.running(bot):
             assert bot.shard_count == COUNT and sorted(bot.shards) == [0, 1, 2, 3]
             sessions = sessions_of(fake)
@@ -137,7 +138,7 @@ async def test_a_process_holding_some_shards_gets_only_their_guilds(tmp_path, ca
     async with FakeDiscord(max_concurrency=COUNT) as fake:
         guilds = add_guilds(fake)
         viewer = fake.add_member(guilds[0], "Viewer")
-        bot = LoreBot(db_path=tmp_path / "db.sqlite3", canon_pack=MINI_PACK, shard_count=COUNT, shard_ids=[2, 3])
+        bot = await make_bot(tmp_path / "db.sqlite3", limits=Limits(), shard_count=COUNT, shard_ids=[2, 3])
         async with fake.running(bot):
             assert sorted(fake.shards.by_shard) == [2, 3]
             assert {g.id for g in bot.guilds} == {guilds[2].id, guilds[3].id}
@@ -150,7 +151,7 @@ async def test_identifies_are_paced_per_bucket_and_buckets_start_together(tmp_pa
     interval = 0.3
     async with FakeDiscord(shards=COUNT, max_concurrency=2, identify_interval=interval) as fake:
         add_guilds(fake)
-        bot = LoreBot(db_path=tmp_path / "db.sqlite3", canon_pack=MINI_PACK, identify_interval=interval)
+        bot = await make_bot(tmp_path / "db.sqlite3", limits=Limits(), identify_interval=interval)
         async with fake.running(bot):
             pass
         assert not fake.violations
@@ -163,7 +164,7 @@ async def test_identifies_are_paced_per_bucket_and_buckets_start_together(tmp_pa
 async def test_the_fake_fails_a_bot_that_identifies_too_fast(tmp_path):
     async with FakeDiscord(shards=2, max_concurrency=1, identify_interval=0.3) as fake:
         add_guilds(fake, 2)
-        bot = LoreBot(db_path=tmp_path / "db.sqlite3", canon_pack=MINI_PACK, identify_interval=0)
+        bot = await make_bot(tmp_path / "db.sqlite3", limits=Limits(), identify_interval=0)
         async with fake.running(bot, check_violations=False):
             pass
         rules = {v.rule for v in fake.take_violations()}
@@ -192,8 +193,8 @@ async def test_two_processes_on_one_database_pace_together_and_sync_once(tmp_pat
         members = {s: fake.add_member(g, f"Viewer {s}") for s, g in guilds.items()}
         first = await _open_store(db)  # create the schema before both start, as an operator would
         await first.close()
-        a = LoreBot(db_path=db, canon_pack=MINI_PACK, shard_count=COUNT, shard_ids=[0, 1], identify_interval=interval)
-        b = LoreBot(db_path=db, canon_pack=MINI_PACK, shard_count=COUNT, shard_ids=[2, 3], identify_interval=interval)
+        a = await make_bot(db, limits=Limits(), shard_count=COUNT, shard_ids=[0, 1], identify_interval=interval)
+        b = await make_bot(db, limits=Limits(), shard_count=COUNT, shard_ids=[2, 3], identify_interval=interval)
         with fake.patch():
             tasks = [asyncio.create_task(bot.start("fake-token")) for bot in (a, b)]
             try:

@@ -18,7 +18,7 @@ async def test_a_cog_that_fails_to_load_stops_start_up_before_any_sync(tmp_path,
     async with FakeDiscord() as fake:
         fake.add_guild("Rouge Fans")
         with pytest.raises(StartupError, match=r"bot\.cogs\.no_such_cog"):
-            async with fake.running(make_bot(tmp_path / "broken.sqlite3"), check_violations=False):
+            async with fake.running(await make_bot(tmp_path / "broken.sqlite3"), check_violations=False):
                 pass  # pragma: no cover - start-up must fail
         assert fake.global_sync_count == 0
         assert fake.registered_commands() == []
@@ -29,7 +29,7 @@ async def test_without_auto_sync_the_other_cogs_still_serve(tmp_path, monkeypatc
     async with FakeDiscord() as fake:
         guild = fake.add_guild("Rouge Fans")
         viewer = fake.add_member(guild, "Viewer")
-        bot = make_bot(tmp_path / "partial.sqlite3")
+        bot = await make_bot(tmp_path / "partial.sqlite3")
         bot.auto_sync = False
         async with fake.running(bot, check_violations=False):
             await bot.sync_commands()  # what `lorebot sync` would do once the operator has looked

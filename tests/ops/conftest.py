@@ -1,1 +1,1 @@
-from tests.e2e.conftest import world  # noqa: F401 - the e2e world fixture, for the service tests
+from tests.e2e.conftest import _lore_closed_after_the_test, world  # noqa: F401 - the e2e fixtures, for the service tests

@@ -84,7 +84,7 @@ async def test_health_before_ready_while_ready_and_after_the_gateway_drops(tmp_p
 
     async with FakeDiscord() as fake:
         fake.add_guild("Rouge Fans")
-        bot = make_bot(db, service=ServiceOptions(heartbeat_file=hb, heartbeat_interval=0.05))
+        bot = await make_bot(db, service=ServiceOptions(heartbeat_file=hb, heartbeat_interval=0.05))
         async with fake.running(bot):
             if not bot.is_ready():  # discord.py holds on_ready back until the guilds stop arriving
                 status, line = _health(db, capsys)
@@ -131,7 +131,7 @@ async def test_a_hung_bot_goes_stale(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LOREBOT_HEALTH_MAX_AGE", "0.3")
     async with FakeDiscord() as fake:
         fake.add_guild("Rouge Fans")
-        bot = make_bot(tmp_path / "b.sqlite3", service=ServiceOptions(heartbeat_file=hb, heartbeat_interval=0.05))
+        bot = await make_bot(tmp_path / "b.sqlite3", service=ServiceOptions(heartbeat_file=hb, heartbeat_interval=0.05))
         async with fake.running(bot, wait_ready=True):
             await _until(lambda: check(hb, 0.3).ok, "never healthy")
             time.sleep(0.5)  # the event loop is stuck: no heartbeat is written

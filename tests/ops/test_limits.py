@@ -12,8 +12,9 @@ from bot.app import LoreBot
 from bot.ratelimit import SLOW_DOWN, SLOW_DOWN_LABEL, Limits, TokenBucket, parse_cooldown
 from bot.settings import load_settings
 from fakediscord import FakeDiscord
+from lore import LoreService
 from tests.conftest import MINI_PACK
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, make_bot
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ async def limited(tmp_path):
     async with FakeDiscord() as fake:
         guild = fake.add_guild("Rouge Fans", channels=["general"])
         other = fake.add_guild("Other Server", channels=["general"])
-        bot = LoreBot(db_path=db, canon_pack=MINI_PACK, limits=Limits())
+        bot = await make_bot(db, limits=Limits())
         w = World(
             fake=fake,
             bot=bot,
@@ -117,19 +118,20 @@ def test_the_bucket_forgets_idle_users():
     assert len(bucket) <= 101
 
 
-def test_one_setting_switches_every_limit_off(monkeypatch, tmp_path):
+async def test_one_setting_switches_every_limit_off(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOREBOT_LIMITS", "off")
     settings = load_settings()
-    bot = LoreBot.from_settings(settings)
-    assert not bot.limits.enabled and not bot.quotas.enabled
-    assert bot.limits.cooldown("search") is None and not bot.limits.too_long("x" * 10_000)
-    monkeypatch.setenv("LOREBOT_LIMITS", "on")
-    monkeypatch.setenv("LOREBOT_COOLDOWN_SEARCH", "2/10")
-    monkeypatch.setenv("LOREBOT_QUOTA_ENTRIES", "50")
-    bot = LoreBot.from_settings(load_settings())
-    assert bot.limits.cooldown("search").rate == 2 and bot.limits.cooldown("search").per == 10
-    assert bot.quotas.entries == 50
+    async with await LoreService.open(":memory:", canon_pack=MINI_PACK) as lore:
+        bot = LoreBot.from_settings(settings, lore)
+        assert not bot.limits.enabled and not bot.quotas.enabled and not lore.quotas.enabled
+        assert bot.limits.cooldown("search") is None and not bot.limits.too_long("x" * 10_000)
+        monkeypatch.setenv("LOREBOT_LIMITS", "on")
+        monkeypatch.setenv("LOREBOT_COOLDOWN_SEARCH", "2/10")
+        monkeypatch.setenv("LOREBOT_QUOTA_ENTRIES", "50")
+        bot = LoreBot.from_settings(load_settings(), lore)
+        assert bot.limits.cooldown("search").rate == 2 and bot.limits.cooldown("search").per == 10
+        assert bot.quotas.entries == 50 and lore.quotas.entries == 50
 
 
 def test_cooldown_settings_parse():

@@ -70,7 +70,7 @@ async def test_a_running_bot_never_logs_its_token(tmp_path, capsys, root_logging
     async with FakeDiscord() as fake:
         guild = fake.add_guild("Rouge Fans")
         viewer = fake.add_member(guild, "Viewer")
-        async with fake.running(make_bot(tmp_path / "b.sqlite3"), token=TOKEN):
+        async with fake.running(await make_bot(tmp_path / "b.sqlite3"), token=TOKEN):
             r = await fake.slash("character", {"name": "rouge"}, user=viewer, channel=guild.channels["general"])
             assert r.embeds
     text = _all_text(tmp_path)

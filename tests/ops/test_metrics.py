@@ -34,7 +34,7 @@ async def test_the_endpoint_serves_every_metric_after_a_few_interactions(tmp_pat
         viewer = fake.add_member(guild, "Viewer")
         spammer = fake.add_member(guild, "Spammer")
         general = guild.channels["general"]
-        bot = make_bot(
+        bot = await make_bot(
             tmp_path / "m.sqlite3",
             limits=Limits(burst=3, per_second=0.01),
             service=ServiceOptions(metrics_port=0),
