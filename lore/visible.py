@@ -11,6 +11,7 @@ introduction, an entry at ``introduced``, and an episode's titles at the episode
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from lore.model import Entry, Pack
 
@@ -75,3 +76,12 @@ def visible_entries(entries: Iterable[Entry], episode: int) -> list[Entry]:
 def visible_pack(pack: Pack, episode: int) -> Pack:
     """The visible world of a whole pack at ``episode`` (its metadata unchanged)."""
     return Pack(pack=pack.pack, entries=visible_entries(pack.entries, episode))
+
+
+def write_visible_pack(pack: Pack, episode: int, path: Path) -> Path:
+    """Write the visible world of ``pack`` at ``episode`` to ``path`` as a JSON pack (for a
+    service to open it as its canon); returns ``path``."""
+    from lore.packs import dump_pack
+
+    path.write_text(dump_pack(visible_pack(pack, episode), "json"), encoding="utf-8")
+    return path

@@ -13,6 +13,7 @@ from lore.model import CastMember, Entry, EpisodeInfo, Kind, LaterSummary, Statu
 from lore.packs import PackError, validate
 from lore.render import Appearance, render_entry
 from lore.spoilers import Mode, Policy
+from lore.visible import visible_entry
 from tests.counterfactual.markup import blank, outside, spans
 
 JILL = Entry(
@@ -72,18 +73,6 @@ def test_a_status_revealed_only_later_is_tagged_or_held_back():
     assert hidden.status is None and hidden.later is None
 
 
-def _visible_world(entry: Entry, episode: int) -> Entry:
-    """The entry with everything revealed after ``episode`` removed."""
-    statuses = [s for s in entry.statuses() if s.episode <= episode]
-    return entry.model_copy(
-        update={
-            "later_summaries": [s for s in entry.later_summaries if s.episode <= episode],
-            "status": statuses[0] if statuses else None,
-            "later_statuses": statuses[1:],
-        }
-    )
-
-
 texts = st.text(min_size=1, max_size=30).map(str.strip).filter(bool)
 
 
@@ -112,10 +101,12 @@ def test_summary_and_status_are_those_of_the_visible_world(entry, episode, mode)
     they did not (the only difference allowed is a status revealed later, tagged or counted as before)."""
     policy = Policy(episode, mode)
     view = render_entry(entry, policy)
-    world = render_entry(_visible_world(entry, episode), policy)
+    seen = visible_entry(entry, episode)
+    world = render_entry(seen, policy) if seen is not None else None
     if view is None:
         assert world is None
         return
+    assert world is not None
     assert view.summary == world.summary and view.status == world.status
     if mode is Mode.TAG:
         assert blank(view.later) == blank(world.later)

@@ -21,7 +21,7 @@ from lore.model import Kind, RelationType
 from lore.packs import CANON_PACK_PATH, load_pack
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from tests.visible_world import write_visible_pack
+from lore.visible import write_visible_pack
 
 pytestmark = pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack not present")
 

@@ -15,7 +15,7 @@ from lore.model import Pack
 from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from tests.visible_world import write_visible_pack
+from lore.visible import write_visible_pack
 
 TWISTS = Path(__file__).parent / "data" / "twists.yaml"
 SEEDS = range(20)

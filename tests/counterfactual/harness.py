@@ -41,7 +41,7 @@ from lore.model import MAX_EPISODE, Entry, Kind, Pack
 from lore.packs import ImportReport, dump_pack
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from lore.visible import visible_pack
+from lore.visible import write_visible_pack
 from tests.counterfactual.markup import blank
 
 #: The episodes the suite compares the worlds at.
@@ -61,6 +61,11 @@ async def open_world(pack: Pack, where: Path) -> LoreService:
     return await LoreService.open(":memory:", canon_pack=where)
 
 
+async def open_visible_world(pack: Pack, episode: int, where: Path) -> LoreService:
+    """A service whose canon is the visible world of ``pack`` at ``episode``."""
+    return await LoreService.open(":memory:", canon_pack=write_visible_pack(pack, episode, where))
+
+
 class Worlds:
     """The real world and the visible world at every episode of :data:`EPISODES`, opened once."""
 
@@ -70,7 +75,7 @@ class Worlds:
     @classmethod
     async def open(cls, pack: Pack, tmp: Path, episodes: tuple[int, ...] = EPISODES) -> Worlds:
         real = await open_world(pack, tmp / "real.json")
-        visible = {e: await open_world(visible_pack(pack, e), tmp / f"visible-{e}.json") for e in episodes}
+        visible = {e: await open_visible_world(pack, e, tmp / f"visible-{e}.json") for e in episodes}
         return cls(pack, real, visible)
 
     async def close(self) -> None:
