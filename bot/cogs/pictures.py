@@ -14,7 +14,7 @@ from bot.palette import KIND_COLOURS
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
-from lore import MAX_EPISODE, MAX_NODES, Kind, Mode, Policy, escape, last_episode
+from lore import MAX_EPISODE, MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
@@ -31,6 +31,30 @@ def _fits(interaction: discord.Interaction, pictures: list[Picture]) -> bool:
 
 def _reach_text(policy: Policy) -> str:
     return f"up to episode {policy.episode}" if policy.mode is not Mode.SHOW else "every episode"
+
+
+def relations_miss(answer: Answer, name: str) -> str:
+    """What /relations answers when ``name`` finds no entry to draw: the choices, or the closest names."""
+    candidates = answer.result.candidates
+    if answer.result.ambiguous and candidates:
+        names = ", ".join(f"**{escape(c.name)}**" for c in candidates[:5])
+        text = f"“{echo(name)}” could be more than one thing: {names}. Pick one."
+        return text + (f"\n{answer.note}" if answer.note else "")
+    return no_match_message(name, candidates, answer.note)
+
+
+def relations_caption(graph: RelationGraph) -> str:
+    """The sentence above a relation map: how many entries it draws, and how many it left out."""
+    count = len(graph.nodes) - 1
+    text = (
+        f"{count} related entr{'y' if count == 1 else 'ies'} within {graph.depth} "
+        f"step{'s' if graph.depth > 1 else ''}, as far as the spoiler setting here reveals."
+        if count
+        else "No relations to draw at this spoiler setting."
+    )
+    if graph.trimmed:
+        text += f" {graph.trimmed} more are not drawn, to keep the map legible (at most {MAX_NODES} entries)."
+    return text
 
 
 class Pictures(commands.Cog):
@@ -70,14 +94,7 @@ class Pictures(commands.Cog):
         answer = lore.ask(name, policy, guild_id)
         view = answer.view
         if view is None:
-            candidates = answer.result.candidates
-            if answer.result.ambiguous and candidates:
-                names = ", ".join(f"**{escape(c.name)}**" for c in candidates[:5])
-                text = f"“{echo(name)}” could be more than one thing: {names}. Pick one."
-                text += f"\n{answer.note}" if answer.note else ""
-            else:
-                text = no_match_message(name, candidates, answer.note)
-            await send(interaction, text, ephemeral=True)
+            await send(interaction, relations_miss(answer, name), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=private, thinking=True)
         try:
@@ -93,18 +110,10 @@ class Pictures(commands.Cog):
             return
         graph = drawn.graph
         count = len(graph.nodes) - 1
-        text = (
-            f"{count} related entr{'y' if count == 1 else 'ies'} within {graph.depth} "
-            f"step{'s' if graph.depth > 1 else ''}, as far as the spoiler setting here reveals."
-            if count
-            else "No relations to draw at this spoiler setting."
-        )
-        if graph.trimmed:
-            text += f" {graph.trimmed} more are not drawn, to keep the map legible (at most {MAX_NODES} entries)."
         embed = discord.Embed(
             title=limits.shorten(f"Relations: {view.title}", limits.EMBED_TITLE),
             colour=embeds.colour_for(view),
-            description=text,
+            description=relations_caption(graph),
         )
         embed.set_footer(text=embeds.footer_text(policy))
         if not count:  # a lone box tells nothing the sentence does not

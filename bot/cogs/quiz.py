@@ -112,6 +112,17 @@ def reveal_text(run: Running, reveal: Reveal) -> str:
     return limits.shorten("\n".join(lines), limits.CONTENT)
 
 
+def intro_text(count: int, asked: int, private: bool, policy: Policy) -> str:
+    """The line before a session's first question: how many questions, up to which episode."""
+    intro = (
+        f"**Quiz!** {count} question{'s' if count != 1 else ''} about what "
+        f"{'you have' if private else 'this channel has'} watched (up to episode {policy.episode})."
+    )
+    if count < asked:
+        intro += f" That is all the lore visible here supports (you asked for {asked})."
+    return intro
+
+
 def summary_text(run: Running) -> str:
     standings = run.session.standings()
     total = len(run.session.questions)
@@ -239,12 +250,7 @@ class QuizCog(
         )
         run.session.open()
         view = QuestionView(self, run)
-        intro = (
-            f"**Quiz!** {len(picked)} question{'s' if len(picked) != 1 else ''} about what "
-            f"{'you have' if private else 'this channel has'} watched (up to episode {policy.episode})."
-        )
-        if len(picked) < questions:
-            intro += f" That is all the lore visible here supports (you asked for {questions})."
+        intro = intro_text(len(picked), questions, private, policy)
         content = limits.shorten(intro + "\n\n" + question_text(run, Timing.QUESTION_SECONDS), limits.CONTENT)
         self.running[key] = run
         try:

@@ -15,7 +15,10 @@ field names, footers, choices and option labels are compared as they are.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import random
 import string
 import unicodedata
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any
 
 import discord
 
+from bot.cogs import quiz as quiz_cog
 from bot.cogs.info import about_pages
 from bot.cogs.lookup import (
     CONCEPT_KINDS,
@@ -34,9 +38,13 @@ from bot.cogs.lookup import (
     plan_answer,
 )
 from bot.cogs.lore_admin import slugify
+from bot.cogs.pictures import relations_caption, relations_miss
 from bot.embeds import roster_pages, search_pages
+from bot.pictures.painter import Painter
 from bot.views import DidYouMean
+from lore import quiz
 from lore.errors import LoreError, PackError
+from lore.graph import relation_graph, timeline
 from lore.model import MAX_EPISODE, Entry, Kind, Pack
 from lore.packs import ImportReport, dump_pack
 from lore.service import LoreService
@@ -47,6 +55,8 @@ from tests.counterfactual.markup import blank
 #: The episodes the suite compares the worlds at.
 EPISODES = (0, 1, 3, 6, 8, 11, 12)
 MODES = (Mode.HIDE, Mode.TAG)
+#: Episodes whose pictures are drawn and compared byte for byte (the layout models are compared at every one).
+DRAWN = (3, 8, 12)
 KIND_SETS: tuple[tuple[str, tuple[Kind, ...] | None], ...] = (
     ("lore", None),
     ("character", (Kind.CHARACTER,)),
@@ -121,7 +131,75 @@ async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id
     )
     results = await svc.search_text(query, policy, guild_id)
     out["search"] = [embed_out(e) for e in search_pages(results, policy)]
-    out["cli/json"] = svc.ask(query, policy, guild_id).to_json()
+    answer = svc.ask(query, policy, guild_id)
+    out["cli/json"] = answer.to_json()
+    out.update(relations_out(svc, policy, query, answer, guild_id))
+    return out
+
+
+def relations_out(svc: LoreService, policy: Policy, query: str, answer: Any, guild_id: int | None) -> dict[str, Any]:
+    """/relations: the miss, or at each depth the reply's title and caption and the map's layout
+    model (every node, edge, colour group and the trim count: what the picture is drawn from)."""
+    if answer.view is None:
+        return {"relations/miss": relations_miss(answer, query)}
+    out: dict[str, Any] = {}
+    for depth in (1, 2):
+        graph = relation_graph(svc, answer.view.slug, policy, guild_id, depth)
+        out[f"relations/{depth}"] = (
+            None
+            if graph is None
+            else {
+                "title": f"Relations: {answer.view.title}",
+                "caption": relations_caption(graph),
+                "map": dataclasses.asdict(graph),
+            }
+        )
+    return out
+
+
+#: Quiz sessions drawn per (world, policy), of :data:`lore.quiz.QUESTIONS_MAX` questions each.
+QUIZ_SEEDS = 12
+
+
+async def quiz_out(svc: LoreService, policy: Policy, seeds: int = QUIZ_SEEDS) -> list[Any]:
+    """Quiz sessions as members see them (same seed in both worlds): the intro, every question's
+    message and button labels, and the reveal after one member answered."""
+    sessions: list[Any] = []
+    for seed in range(seeds):
+        picked = quiz.questions_for(svc, policy, 1, quiz.QUESTIONS_MAX, random.Random(seed))
+        shown: list[Any] = [quiz_cog.intro_text(len(picked), quiz.QUESTIONS_MAX, False, policy)]
+        if picked:
+            run = quiz_cog.Running(
+                id="t",
+                key=(1, 0),
+                guild_id=1,
+                starter_id=7,
+                private=False,
+                policy=policy,
+                session=quiz.Session(picked),
+                interaction=None,  # type: ignore[arg-type]
+            )
+            while True:
+                run.session.open()
+                view = quiz_cog.QuestionView(None, run)  # type: ignore[arg-type]
+                labels = [getattr(b, "label", None) for b in view.children]
+                view.stop()
+                question = quiz_cog.question_text(run, 20)
+                run.session.answer(7, seed % quiz.OPTIONS)
+                shown.append([question, labels, quiz_cog.reveal_text(run, run.session.close())])
+                if not run.session.advance():
+                    break
+        sessions.append(shown)
+    return sessions
+
+
+def pictures_out(svc: LoreService, policy: Policy, *, draw: bool) -> dict[str, Any]:
+    """/timeline: the layout model of the whole story up to the policy, and (with ``draw``) the
+    bytes of every page Discord would receive."""
+    out: dict[str, Any] = {"timeline": dataclasses.asdict(timeline(svc, policy))}
+    if draw:
+        pages = Painter().draw_timeline(svc, policy, None, 1, MAX_EPISODE)
+        out["timeline/pages"] = [(p.filename, hashlib.sha256(p.data).hexdigest()) for p in pages]
     return out
 
 
@@ -137,6 +215,8 @@ async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None 
     for n in range(1, MAX_EPISODE + 1):
         out[f"episode/{n}"] = await planned_out(episode_reply(svc, n, policy, guild_id))
     out["about"] = [embed_out(e) for e in about_pages(svc, policy, guild_id, "test")]
+    out["quiz"] = await quiz_out(svc, policy)
+    out.update(pictures_out(svc, policy, draw=policy.episode in DRAWN))
     return out
 
 
@@ -242,6 +322,8 @@ def comparable(surfaces: dict[str, Any], mode: Mode) -> dict[str, Any]:
             out[name] = _blank_all(value)
         elif name.startswith("complete/"):
             out[name] = value  # choices: plain text, no spans rendered
+        elif isinstance(value, str):
+            out[name] = blank(value)  # message content
         elif isinstance(value, dict) and "embeds" in value:
             out[name] = {
                 "embeds": _blank_embed(value["embeds"]),

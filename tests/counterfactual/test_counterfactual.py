@@ -219,3 +219,49 @@ def test_a_planted_admin_oracle_is_caught(worlds, monkeypatch, plant):
     with pytest.raises(AssertionError, match="depends on later lore"):
         for guild, (query, name) in enumerate(cases, start=9000):
             check_admin(worlds, 3, Mode.HIDE, query, name, guild)
+
+
+def test_a_planted_quiz_oracle_is_caught(worlds, monkeypatch):
+    """The quiz comparison can fail: draw the questions one episode further than the policy, and
+    the questions (or their options or reveal) differ from the visible world's."""
+    from lore import quiz
+    from tests.counterfactual.harness import quiz_out
+
+    w, loop = worlds
+    original = quiz.quiz_policy
+    monkeypatch.setattr(quiz, "quiz_policy", lambda p: Policy(p.episode + 1, Mode.HIDE, p.source))
+    quiz._SPECS.clear()
+    try:
+        policy = Policy(3, Mode.TAG)
+        real = loop.run_until_complete(quiz_out(w.real, policy, seeds=3))
+        visible = loop.run_until_complete(quiz_out(w.visible[3], policy, seeds=3))
+        with pytest.raises(AssertionError, match="depends on later lore"):
+            assert_same({"quiz": real}, {"quiz": visible}, Mode.TAG, "planted")
+    finally:
+        monkeypatch.setattr(quiz, "quiz_policy", original)
+        quiz._SPECS.clear()
+
+
+def test_a_planted_picture_oracle_is_caught(worlds, monkeypatch):
+    """The picture comparison can fail: let the map and the timeline read every entry under
+    ``show`` and the layout models (nodes, edges, events) differ from the visible world's."""
+    import lore.graph
+
+    original = lore.graph._Visible.view
+
+    def leaky(self, slug):
+        self.policy = Policy(13, Mode.SHOW)
+        return original(self, slug)
+
+    from tests.counterfactual.harness import relations_out
+
+    w, _loop = worlds
+    policy = Policy(3, Mode.HIDE)
+
+    def maps(svc, query):
+        return relations_out(svc, policy, query, svc.ask(query, policy), None)
+
+    monkeypatch.setattr(lore.graph._Visible, "view", leaky)
+    with pytest.raises(AssertionError, match="depends on later lore"):
+        for query in ("Naomi Orthmann", "Rouge Redstar", "Ash Stahl"):
+            assert_same(maps(w.real, query), maps(w.visible[3], query), Mode.HIDE, query)
