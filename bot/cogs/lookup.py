@@ -147,17 +147,21 @@ async def answer(
         await send(interaction, planned.content, ephemeral=True)
 
 
+def picked_pages(lore: LoreService, slug: str, policy: Policy, guild_id: int | None) -> list[discord.Embed] | None:
+    """The card a "did you mean" option opens (None when the entry is no longer available)."""
+    entry = lore.get(slug, guild_id)
+    view = lore.render(entry, policy, guild_id) if entry else None
+    return embeds.entry_pages(view) if view is not None else None
+
+
 async def did_you_mean(
     interaction: discord.Interaction, text: str, candidates: list[Candidate], policy: Policy, private: bool
 ) -> None:
     async def chosen(choice: discord.Interaction, slug: str) -> None:
-        lore = lore_for(choice)
-        entry = lore.get(slug, choice.guild_id)
-        view = lore.render(entry, policy, choice.guild_id) if entry else None
-        if view is None:
+        pages = picked_pages(lore_for(choice), slug, policy, choice.guild_id)
+        if pages is None:
             await choice.response.edit_message(content="That entry is no longer available.", view=None, embeds=[])
             return
-        pages = embeds.entry_pages(view)
         if len(pages) == 1:
             await choice.response.edit_message(content=None, embeds=pages, view=None)
         else:

@@ -35,6 +35,7 @@ from bot.cogs.lookup import (
     choices_for,
     episode_reply,
     nine_choices,
+    picked_pages,
     plan_answer,
 )
 from bot.cogs.lore_admin import slugify
@@ -113,6 +114,22 @@ async def planned_out(planned: Planned) -> dict[str, Any]:
     return {"embeds": [embed_out(e) for e in planned.pages], "content": planned.content, "options": options}
 
 
+#: "Did you mean" options whose card is compared (what picking them shows).
+PICKED = 3
+
+
+def picked_out(
+    svc: LoreService, policy: Policy, options: list[tuple[str, str, str | None]], guild_id: int | None
+) -> list[Any]:
+    """The card each of the first "did you mean" options opens when picked (as the lookup cog's
+    select callback renders it), or None for one no longer available."""
+    out: list[Any] = []
+    for _label, slug, _description in options[:PICKED]:
+        pages = picked_pages(svc, slug, policy, guild_id)
+        out.append([embed_out(e) for e in pages] if pages is not None else None)
+    return out
+
+
 def choices_out(choices: list[Any]) -> list[tuple[str, str]]:
     return [(c.name, str(c.value)) for c in choices]
 
@@ -124,6 +141,7 @@ async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id
     for label, kinds in KIND_SETS:
         out[f"complete/{label}"] = choices_out(choices_for(svc.complete(query, policy, guild_id, kinds), query))
         out[f"answer/{label}"] = await planned_out(plan_answer(svc, query, kinds, policy, guild_id))
+    out["answer/lore"]["picked"] = picked_out(svc, policy, out["answer/lore"]["options"], guild_id)
     out["complete/immortal-nine"] = choices_out(nine_choices(svc, query, policy, guild_id))
     members = svc.roster_members(IMMORTAL_NINE, policy, guild_id) or frozenset()
     out["answer/immortal-nine"] = await planned_out(
@@ -329,6 +347,7 @@ def comparable(surfaces: dict[str, Any], mode: Mode) -> dict[str, Any]:
                 "embeds": _blank_embed(value["embeds"]),
                 "content": blank(value["content"]) if value["content"] else value["content"],
                 "options": value["options"],
+                "picked": _blank_embed(value.get("picked")),
             }
         else:
             out[name] = _blank_embed(value)
