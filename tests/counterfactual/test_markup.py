@@ -96,6 +96,24 @@ def hostile_pack() -> Pack:
                 "later_statuses": [{"state": "deceased", "episode": late, "note": h(i + 12, f"{MARK}d{i}e{late}")}],
             }
         )
+    for n in (4, 9):  # an episode's title is revealed by the preview at n-1, its synopsis at n
+        entries.append(
+            {
+                "slug": f"episode-{n}",
+                "kind": "episode",
+                "name": h(n, f"Episode {n}: {MARK}t{n}e{n - 1} title"),
+                "introduced": 0,
+                "summary": h(n + 1, "An episode."),
+                "episode": {
+                    "number": n,
+                    "title": h(n, f"{MARK}t{n}e{n - 1} title"),
+                    "title_ja": h(n + 2, f"{MARK}j{n}e{n - 1}"),
+                    "air_date": "2024-02-01",
+                    "cast": [{"character": "member-1", "episode": n}],
+                },
+                "facts": [{"text": h(n + 3, f"{MARK}y{n}e{n} synopsis"), "episode": n, "source": "t"}],
+            }
+        )
     return Pack.model_validate({"pack": {"name": "hostile", "sources": [{"id": "t"}]}, "entries": entries})
 
 
@@ -165,6 +183,8 @@ def test_the_hostile_pack_reaches_every_field(hostile):
     )
     for kind in "safwrd":
         assert all(re.search(f"{MARK}{kind}{i}e", shown) for i in range(9)), kind
+    finale = json.dumps(loop.run_until_complete(fixed_surfaces(w.real, Policy(13, Mode.HIDE))), ensure_ascii=False)
+    assert all(f"{MARK}{kind}{n}e" in finale for kind in "tjy" for n in (4, 9))
     roster = loop.run_until_complete(fixed_surfaces(w.real, Policy(3, Mode.TAG)))["roster"]
     later = [t for _k, t in _strings(roster) if MARK in t or "member" in t]
     assert later and any(spans(t) for t in later)
