@@ -8,20 +8,17 @@ both worlds at episodes 0, 1, 3, 6, 8, 11 and 12, in both modes.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lore.packs import CANON_PACK_PATH, parse_text, validate
+from lore.packs import CANON_PACK_PATH
 from lore.spoilers import Mode, Policy
 from tests.counterfactual.harness import (
     ADMIN_GUILD,
     EPISODES,
     MODES,
     TYPO_ALPHABET,
-    Worlds,
     admin_surfaces,
     assert_same,
     first_difference,
@@ -35,16 +32,6 @@ pytestmark = pytest.mark.skipif(not CANON_PACK_PATH.exists(), reason="canon pack
 #: Generated queries per (episode, mode): 14 combinations.
 EXAMPLES = 150
 COUNTED: dict[str, int] = {}
-
-
-@pytest.fixture(scope="module")
-def worlds(tmp_path_factory):
-    loop = asyncio.new_event_loop()
-    pack = validate(parse_text(CANON_PACK_PATH.read_bytes(), name=CANON_PACK_PATH.name))
-    w = loop.run_until_complete(Worlds.open(pack, tmp_path_factory.mktemp("worlds")))
-    yield w, loop
-    loop.run_until_complete(w.close())
-    loop.close()
 
 
 def query_strategy(pool: list[str]) -> st.SearchStrategy[str]:
