@@ -423,3 +423,13 @@ class Pack(_Strict):
     entries: list[Entry] = Field(default_factory=list)
     #: A server's edits of canon entries (a server's export; the canon has none).
     patches: list[EntryPatch] = Field(default_factory=list)
+    #: Slugs of entries a server removed from its lore (a server's export; the canon has none).
+    removed: list[Short] = Field(default_factory=list)
+
+    @field_validator("removed")
+    @classmethod
+    def _slugs(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if not SLUG_RE.match(s)]
+        if bad:
+            raise ValueError(f"must be entry slugs (not {bad[0]!r})")
+        return v

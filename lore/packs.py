@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,10 @@ def validate(data: Any, *, known_slugs: Iterable[str] = (), patchable: Iterable[
                     f"({pack.entries[other].slug}); mark each such alias shared: true"
                 )
     errors.extend(_patch_errors(pack, known, set(patchable), slugs))
+    patched = {p.slug for p in pack.patches}
+    for i, slug in enumerate(pack.removed):
+        if slug in slugs or slug in patched or slug in pack.removed[:i]:
+            errors.append(f"removed[{i}]: {slug!r} is also written by this pack")
     if errors:
         raise PackError(errors)
     return pack
@@ -321,10 +325,13 @@ class ImportReport:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    #: Entries the pack removed (a server's ``removed:``).
+    removed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or self.removed)
 
     def summary(self) -> str:
-        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"
+        gone = f", {len(self.removed)} removed" if self.removed else ""
+        return f"{len(self.created)} created, {len(self.updated)} updated{gone}, {len(self.unchanged)} unchanged"

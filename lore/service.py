@@ -801,6 +801,7 @@ class LoreService:
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
+        removed: list[str] = []
         changes: list[Change] = []
         for change in prepared:
             slug = change.slug
@@ -812,8 +813,15 @@ class LoreService:
                 if entry != change.entry:
                     change = Change(slug, entry, change.action, patch=change.patch)
             doc = current.get(slug)
-            if doc is not None and _same_doc(doc, change):
+            if doc is not None and change.entry is not None and _same_doc(doc, change):
                 unchanged.append(slug)
+                continue
+            if change.entry is None:  # a removal: whatever lies beneath (e.g. the canon's) is hidden
+                if slug in current and doc is None:
+                    unchanged.append(slug)
+                else:
+                    removed.append(slug)
+                    changes.append(change)
                 continue
             (updated if slug in current else created).append(slug)
             changes.append(change)
@@ -823,7 +831,7 @@ class LoreService:
             purge = [slug for slug in current if slug not in keep]
         if changes or purge:
             await self.store.put_entries(tx, scope, changes, author, purge, import_bytes=size)
-        return ImportReport(created, updated, unchanged)
+        return ImportReport(created, updated, unchanged, removed)
 
     async def _import(
         self, scope: str, pack: Pack | list[Change], author: str, replace: bool = False, size: int = 0
@@ -861,16 +869,17 @@ class LoreService:
 
     def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
         """A scope's lore as a pack: for a guild, exactly what it wrote (its own entries whole,
-        its edits of canon entries as patches), which its import takes back."""
+        its edits of canon entries as patches, the entries it removed), which its import takes back."""
         scope = self._scope(self.scope_of(guild_id))
         entries = [_parse(doc) for slug, doc in scope.docs.items() if doc is not None and slug not in scope.patches]
         entries.sort(key=lambda e: (e.kind.value, e.slug))
         patches = [read_patch(scope.patches[slug]) for slug in sorted(scope.patches)]
+        removed = sorted(slug for slug, doc in scope.docs.items() if doc is None)
         if guild_id is None:
             meta = self.canon_meta
         else:
             meta = PackMeta(name=f"guild-{guild_id}", title=f"Server lore of guild {guild_id}")
-        return dump_pack(Pack(pack=meta, entries=entries, patches=patches), fmt)
+        return dump_pack(Pack(pack=meta, entries=entries, patches=patches, removed=removed), fmt)
 
     def scope_counts(self) -> dict[str, int]:
         """Entries held by each scope (``canon``, ``guild:<id>``), for the operator's metrics."""
@@ -1114,8 +1123,11 @@ def _check_episode(episode: int) -> None:
 
 
 def _prepare(pack: Pack, action: str, canon: dict[str, bytes | None] | None = None) -> list[Change]:
-    """The writes of a pack: its entries whole, its patches over the ``canon`` documents."""
+    """The writes of a pack: its entries whole, its patches over the ``canon`` documents, its removals."""
+    if action == "canon pack" and (pack.patches or pack.removed):
+        raise PackError(["(pack): 'patches' and 'removed' belong to a server's lore, not to the canon"])
     changes = [Change(entry.slug, entry, action) for entry in pack.entries]
+    changes.extend(Change(slug, None, action) for slug in pack.removed)
     errors = []
     for i, patch in enumerate(pack.patches):
         try:

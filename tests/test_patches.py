@@ -153,13 +153,17 @@ async def test_an_upgraded_canon_pack_reaches_the_edited_entries(mini, tmp_path)
 async def test_the_export_imports_back_as_the_same_lore(mini):
     await edit_some(mini)
     await mini.save_entry(G, {"slug": "fan-club", "kind": "faction", "name": "Fan Club"}, "alice", "add")
+    await mini.remove_entry(G, "mars", "alice")
     exported = mini.export(G)
+    assert "removed:\n- mars" in exported
     report = await mini.import_pack(exported, guild_id=G, author="alice")
     assert not report.changed  # its own export changes nothing
     report = await mini.import_pack(exported, guild_id=G2, author="carol")
-    assert sorted(report.created) == ["fan-club", "naomi-orthmann", "rouge-redstar"]
-    for slug in ("fan-club", "naomi-orthmann", "rouge-redstar", "mars"):
+    assert sorted(report.created) == ["fan-club", "naomi-orthmann", "rouge-redstar"] and report.removed == ["mars"]
+    assert report.summary() == "3 created, 0 updated, 1 removed, 0 unchanged"
+    for slug in ("fan-club", "naomi-orthmann", "rouge-redstar", "mars", "aletheia"):
         assert mini.get(slug, G2) == mini.get(slug, G)
+    assert mini.get("mars", G2) is None
     assert mini.export(G2).replace(str(G2), str(G)) == exported
     json_export = mini.export(G, "json")
     assert not (await mini.import_pack(json_export, guild_id=G2, author="carol", filename="x.json")).changed
@@ -260,3 +264,10 @@ async def test_full_copies_made_the_old_way_migrate_to_patches_with_nothing_lost
         assert "Metal Rouge" not in svc.export(G) and "Divine Facilitator" not in json.dumps(rows)
     finally:
         await svc.close()
+
+
+async def test_the_canon_takes_no_patches_or_removals(mini):
+    pack = {"pack": {"name": "c"}, "removed": ["mars"]}
+    with pytest.raises(Exception, match="belong to a server's lore"):
+        await mini.import_pack(json.dumps(pack), guild_id=None, author="op", filename="c.json")
+    assert mini.get("mars") is not None

@@ -393,6 +393,8 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
             lines.append("New: " + ", ".join(report.created))
         if report.updated:
             lines.append("Updated: " + ", ".join(report.updated))
+        if report.removed:
+            lines.append("Removed: " + ", ".join(report.removed))
         await send(interaction, "\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="export", description="This server's own lore as a YAML file")

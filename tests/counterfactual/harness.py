@@ -279,6 +279,10 @@ async def admin_surfaces(svc: LoreService, policy: Policy, query: str, name: str
                 expect=entry,
             )
             out["edit"] = await _outcome(edit)
+        removed = await _outcome(svc.remove_entry(guild_id, slug, "admin"))
+        out["remove"] = [removed, svc.canon_visible(slug, policy), svc.export(guild_id, "yaml")]
+        if isinstance(removed, int):  # and back to the version before the removal
+            out["back"] = await _outcome(svc.revert(guild_id, slug, removed - 1, "admin", policy=policy))
         scope, revisions = await svc.history(guild_id, slug)
         out["history"] = [scope == "canon", [(r.number, r.action, r.removed) for r in revisions]]
     new = slugify(name)
