@@ -149,20 +149,20 @@ class NameIndex:
         ]
         raw_is_name = [1 if i == 0 else 0 for ns in name_lists for i in range(len(ns))]
         norms = normalize_all(texts)
-        # An entry may list a name twice (an alias that differs from the name only in case), or one
-        # that normalises to nothing: keep the first of each (found per entry, only where needed).
+        # An entry may list a name twice (an alias that differs from the name only in case, or a
+        # server's alias that a later canon alias also has), or one that normalises to nothing: keep
+        # the earliest revealed of each, the first among equals (found per entry, only where
+        # needed). The earliest, so that a later duplicate never holds back a name already known.
         ends = list(accumulate(len(ns) for ns in name_lists))
         starts = [0, *ends[:-1]] if ends else []
         doubled = [e for e, (a, b) in enumerate(zip(starts, ends, strict=True)) if len(set(norms[a:b])) < b - a]
         if doubled or "" in norms:
-            seen: set[tuple[int, str]] = set()
-            pairs = zip(raw_entry, norms, strict=True)
-            keep: list[int] = []
-            for i, en in enumerate(pairs):
-                if en[1] and en not in seen:
-                    seen.add(en)
-                    keep.append(i)
-            del seen
+            best: dict[tuple[int, str], int] = {}
+            for i, en in enumerate(zip(raw_entry, norms, strict=True)):
+                if en[1] and (en not in best or raw_episode[i] < raw_episode[best[en]]):
+                    best[en] = i
+            keep: list[int] = sorted(best.values())
+            del best
             self.keys: list[str] = [norms[i] for i in keep]
             self.key_text: list[str] = [texts[i] for i in keep]
             raw_entry = [raw_entry[i] for i in keep]

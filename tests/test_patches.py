@@ -271,3 +271,13 @@ async def test_the_canon_takes_no_patches_or_removals(mini):
     with pytest.raises(Exception, match="belong to a server's lore"):
         await mini.import_pack(json.dumps(pack), guild_id=None, author="op", filename="c.json")
     assert mini.get("mars") is not None
+
+
+async def test_a_servers_name_that_a_later_canon_alias_also_has_is_found_from_now(mini):
+    """Adding a name the entry has only later is accepted (the reply is the one without the later
+    alias), and the name is found at once: the later duplicate does not hold it back."""
+    revision = await mini.add_alias(G, "naomi-orthmann", "divine facilitator", "alice", policy=EP0)
+    assert revision == 1
+    answer = mini.ask("Divine Facilitator", EP0, G)
+    assert answer.view is not None and answer.view.slug == "naomi-orthmann"
+    assert mini.ask("Divine Facilitator", EP0, G2).view is None  # another server: still a later name

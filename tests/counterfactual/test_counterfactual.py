@@ -252,3 +252,9 @@ def test_a_planted_picture_oracle_is_caught(worlds, monkeypatch):
     with pytest.raises(AssertionError, match="depends on later lore"):
         for query in ("Naomi Orthmann", "Rouge Redstar", "Ash Stahl"):
             assert_same(maps(w.real, query), maps(w.visible[3], query), Mode.HIDE, query)
+
+
+def test_a_servers_alias_that_a_later_canon_alias_also_has(worlds):
+    """Found by the suite: the server names the Wellstown police by their episode-4 alias (and makes
+    an entry of that name); the lookup afterwards must not hold the alias back for being later too."""
+    check_admin(worlds, 3, Mode.HIDE, "Wellstown security forces", "Wellstown security forces", 9100)
