@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 #: client caches that), and its value, refused if it is submitted.
 SLOW_DOWN_LABEL = "Slow down… (too many requests; wait a moment)"
 SLOW_DOWN = "\u2063slow-down"
-HEAVY = ("search", "import", "export", "pictures")
 
 T = TypeVar("T")
 

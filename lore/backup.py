@@ -199,14 +199,6 @@ def backup(db_path: str | Path, dest: str | Path) -> tuple[Path, DatabaseSummary
     return dest, summary
 
 
-def summarize(path: str | Path) -> DatabaseSummary:
-    conn = _connect(Path(path), readonly=True)
-    try:
-        return _check(conn, str(path))
-    finally:
-        conn.close()
-
-
 def restore(source: str | Path, db_path: str | Path) -> tuple[DatabaseSummary, Path | None]:
     """Replace the database at ``db_path`` with the backup ``source``: all or nothing.
 

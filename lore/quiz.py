@@ -616,9 +616,6 @@ class Session:
         self._answers[user_id] = option
         return Outcome.ACCEPTED
 
-    def has_answered(self, user_id: int) -> bool:
-        return user_id in self._answers
-
     def close(self) -> Reveal:
         self.is_open = False
         answered = list(self._answers)

@@ -129,13 +129,6 @@ class Painter:
         data = relations_draw.draw(graph, policy.footer())
         return RelationMap(Picture(f"relations-{slug}.png", data), graph)
 
-    def cached_relations(
-        self, lore: LoreService, slug: str, policy: Policy, guild_id: int | None, depth: int
-    ) -> RelationMap | None:
-        """The map when it is in the cache (None: not drawn yet, or not drawable)."""
-        found = self.cache.get(self.relations_key(lore, slug, policy, guild_id, depth))
-        return found if isinstance(found, RelationMap) else None
-
     async def relations(
         self, lore: LoreService, slug: str, policy: Policy, guild_id: int | None, depth: int
     ) -> RelationMap | None:

@@ -9,7 +9,6 @@ from PIL import Image
 #: Pictures are drawn at this multiple of their size and scaled down: smooth lines and edges.
 SCALE = 2
 BACKGROUND = (43, 45, 49)  # Discord's dark theme, so a picture sits well in a channel
-PANEL = (49, 51, 56)
 TEXT = (242, 243, 245)
 MUTED = (181, 186, 193)
 RULE = (78, 80, 88)
