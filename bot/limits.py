@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from lore import shorten as shorten  # re-exported: limits.shorten is what the adapter calls
+
 CONTENT = 2000
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096
@@ -26,18 +28,6 @@ TEXT_INPUT_LABEL = 45
 TEXT_INPUT = 4000  # a text input's value (max_length)
 
 _SPOILER = re.compile(r"\|\|((?:\\.|[^|\\])*)\|\|", re.DOTALL)
-
-
-def shorten(text: str, limit: int, placeholder: str = "…") -> str:
-    """Cut ``text`` to ``limit`` characters at a word boundary (never mid-word), adding ``placeholder``."""
-    if len(text) <= limit:
-        return text
-    room = limit - len(placeholder)
-    cut = text[:room]
-    space = cut.rfind(" ")
-    if space > room // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + placeholder
 
 
 def _split_plain(text: str, limit: int) -> list[str]:

@@ -11,7 +11,16 @@ from lore.backup import BackupError, DatabaseLock
 from lore.backup import backup as backup_database
 from lore.backup import restore as restore_database
 from lore.copy import copy_database
-from lore.errors import CanonPackError, LoreError, LoreFault, PackError, StaleEntry, StoreError, WriteFault
+from lore.editing import (
+    ENTRY_EXISTS,
+    FORM_KINDS,
+    format_aliases,
+    new_entry,
+    parse_aliases,
+    parse_episode,
+    shown_aliases,
+)
+from lore.errors import CanonPackError, EntryExists, LoreError, LoreFault, PackError, StaleEntry, StoreError, WriteFault
 from lore.faults import sqlite_reason
 from lore.graph import (
     MAX_NODES,
@@ -23,7 +32,7 @@ from lore.graph import (
     relation_graph,
     timeline,
 )
-from lore.markup import escape
+from lore.markup import echo, escape, shorten
 from lore.model import MAX_EPISODE, Alias, Entry, Kind, RelationType
 from lore.nameindex import Candidate
 from lore.packs import CANON_PACK_PATH, read_pack_bytes
@@ -35,7 +44,7 @@ from lore.schedule import SERVER as SCHEDULE_SERVER
 from lore.schedule import Advance, Schedule, ScheduleError, check_every, last_tick, parse_start
 from lore.schedule_store import Schedules
 from lore.scores import Answered, QuizScores
-from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, LoreService, Roster, SearchResults
+from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, History, LoreService, Roster, SearchResults
 from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
 from lore.storage import POSTGRESQL, SQLITE, check_target, parse_target
 from lore.store import FOLLOW_CANON, SCHEMA_VERSION
@@ -43,7 +52,9 @@ from lore.store import FOLLOW_CANON, SCHEMA_VERSION
 __all__ = [
     "CANON_PACK_PATH",
     "DEFAULT_POLICY",
+    "ENTRY_EXISTS",
     "FOLLOW_CANON",
+    "FORM_KINDS",
     "MAX_ALIAS",
     "MAX_EPISODE",
     "MAX_FACT_TEXT",
@@ -63,8 +74,10 @@ __all__ = [
     "CanonPackError",
     "DatabaseLock",
     "Entry",
+    "EntryExists",
     "EntryView",
     "EpisodeRow",
+    "History",
     "Item",
     "Kind",
     "LoreError",
@@ -97,10 +110,15 @@ __all__ = [
     "check_every",
     "check_target",
     "copy_database",
+    "echo",
     "escape",
     "event_candidates",
+    "format_aliases",
     "last_episode",
     "last_tick",
+    "new_entry",
+    "parse_aliases",
+    "parse_episode",
     "parse_start",
     "parse_target",
     "questions_for",
@@ -108,6 +126,8 @@ __all__ = [
     "read_pack_bytes",
     "relation_graph",
     "restore_database",
+    "shorten",
+    "shown_aliases",
     "sqlite_reason",
     "timeline",
 ]

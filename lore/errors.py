@@ -21,6 +21,10 @@ class StaleEntry(LoreError):
     """An entry changed between reading it (e.g. opening a form) and saving: nothing was saved."""
 
 
+class EntryExists(LoreError):
+    """A new entry's slug is taken by an entry the channel sees: nothing was saved."""
+
+
 class LoreFault(RuntimeError):
     """A fault of the environment the operator must fix (the database, its disk, the canon pack);
     ``str()`` is one complete sentence. The CLI prints it with a non-zero exit status."""

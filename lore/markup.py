@@ -27,6 +27,23 @@ def escape(text: str) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
+def shorten(text: str, limit: int, placeholder: str = "…") -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary (never mid-word), adding ``placeholder``."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(placeholder)
+    cut = text[:room]
+    space = cut.rfind(" ")
+    if space > room // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + placeholder
+
+
+def echo(text: str) -> str:
+    """A user's own words quoted back as Markdown that cannot open or close anything."""
+    return escape(shorten(text.strip(), 80))
+
+
 def code(text: str) -> str:
     """``text`` as an inline code span (Discord does not read escapes there, so backticks go)."""
     return "`" + (text.replace("`", "ˋ") or " ") + "`"

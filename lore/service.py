@@ -19,14 +19,15 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from lore import feed, snapshot
-from lore.errors import CanonPackError, PackError, StaleEntry
+from lore.editing import ENTRY_EXISTS, slugify
+from lore.errors import CanonPackError, EntryExists, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
-from lore.markup import escape, spoiler_block
+from lore.markup import echo, escape, spoiler_block
 from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
 from lore.nameindex import Candidate, EntryRef, NameIndex
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
@@ -74,6 +75,11 @@ class Answer:
         return self.view is not None
 
     @property
+    def exact(self) -> bool:
+        """Whether the match is what the query names in full (a slug, a name or an alias), not a guess."""
+        return self.view is not None and self.result.match is not None and self.result.match.score >= 100.0
+
+    @property
     def later(self) -> str | None:
         """The reply's spoiler block under ``tag`` (the card's, else the note), else None."""
         return self.view.later if self.view is not None else self.note
@@ -87,6 +93,18 @@ class Answer:
             "hidden": self.policy.holds_back,
             "later": self.later,
         }
+
+
+class History(NamedTuple):
+    """An entry's revisions as a guild sees them: its own (``scope`` is the guild's), else the canon's."""
+
+    scope: str
+    revisions: list[RevisionInfo]
+
+    @property
+    def own(self) -> bool:
+        """Whether these are the guild's own revisions (something to revert), not the canon's."""
+        return self.scope != CANON
 
 
 @dataclass(frozen=True, slots=True)
@@ -1030,13 +1048,70 @@ class LoreService:
             revs = await self.store.put_entries(tx, guild_scope(guild_id), [Change(slug, None, "remove")], author)
         return revs[slug]
 
-    async def history(self, guild_id: int | None, slug: str) -> tuple[str, list[RevisionInfo]]:
+    async def history(self, guild_id: int | None, slug: str) -> History:
         """(scope, revisions) of an entry: the guild's own history, else the canon's."""
         scope = self.scope_of(guild_id)
         revs = await self.store.history(scope, slug)
         if not revs and guild_id is not None:
-            return CANON, await self.store.history(CANON, slug)
-        return scope, revs
+            return History(CANON, await self.store.history(CANON, slug))
+        return History(scope, revs)
+
+    # -- what an admin command acts on -------------------------------------------------------
+    def new_slug(self, name: str, policy: Policy, guild_id: int) -> str:
+        """The slug a new entry called ``name`` gets; ``EntryExists`` when it is :meth:`taken`."""
+        slug = slugify(name)
+        if self.taken(slug, policy, guild_id):
+            raise EntryExists(ENTRY_EXISTS)
+        return slug
+
+    def edit_target(self, name: str, policy: Policy, guild_id: int, *, exact: bool = True) -> Entry:
+        """The entry an admin command acts on, found as the channel would find it: a picked
+        suggestion (its slug) or, with ``exact``, a name or alias typed in full; a guess is only
+        offered back (``LoreError`` otherwise, nothing changed).
+
+        Lore beyond the channel's spoiler setting is out of reach here: under ``hide`` it does not
+        exist, and under ``tag`` the reply says only that it lies beyond (naming it, or putting it
+        in a form or a button, would be the reveal)."""
+        answer = self.ask(name, policy, guild_id)
+        view = answer.view
+        if view is None or answer.result.match is None:
+            if answer.result.ambiguous:
+                raise LoreError("That name matches several entries: pick one from the suggestions.")
+            raise LoreError(f"No entry called “{echo(name)}” in this server's lore.")
+        if exact and not answer.exact:
+            raise LoreError(
+                f"No entry is called exactly “{echo(name)}”. Did you mean **{escape(view.name)}**? "
+                "Pick it from the suggestions or type its full name; nothing was changed."
+            )
+        entry = self.get(view.slug, guild_id)
+        if entry is None:  # pragma: no cover - the index and documents change together
+            raise LoreError("That entry is no longer available.")
+        return entry
+
+    async def history_target(self, name: str, policy: Policy, guild_id: int, *, exact: bool) -> tuple[str, str]:
+        """(slug, name to show) for history and revert, which also reach an entry this guild
+        removed: by the canon's name for it (when the channel may see that), or by its slug."""
+        try:
+            entry = self.edit_target(name, policy, guild_id, exact=exact)
+            return entry.slug, entry.name
+        except LoreError:
+            canon = self.ask(name, policy, None)
+            candidates = []
+            # only for an entry this guild removed: a live version of its own (ambiguous, inexact
+            # or beyond the channel) was judged above, and must not be reached around
+            if canon.view is not None and (canon.exact or not exact) and self.get(canon.view.slug, guild_id) is None:
+                candidates.append((canon.view.slug, canon.view.name))
+            if self.get(name, guild_id) is None and not self.canon_visible(name, policy):
+                candidates.append((name, name))  # a guild's own entry that it removed, by slug
+            for slug, shown in candidates:
+                if (await self.history(guild_id, slug)).own:
+                    return slug, shown
+            raise
+
+    def restores(self, slug: str, removal: int, policy: Policy) -> int:
+        """The revision that brings back ``slug`` after the guild's removal at revision ``removal``:
+        0 (the canon's version) for a canon entry the channel sees, else the one before."""
+        return 0 if self.canon_visible(slug, policy) else removal - 1
 
     def taken(self, slug: str, policy: Policy, guild_id: int) -> bool:
         """Whether a new entry of the guild may not have ``slug``: the guild's own lore has it, or

@@ -241,6 +241,11 @@ class RevisionInfo:
     created_at: float
     removed: bool
 
+    @property
+    def is_removal(self) -> bool:
+        """Whether this revision removed the entry (going back to the canon is not a removal)."""
+        return self.removed and self.action != FOLLOW_CANON
+
 
 @dataclass(frozen=True, slots=True)
 class TextHit:

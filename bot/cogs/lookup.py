@@ -13,7 +13,7 @@ from bot import embeds, limits
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
 from bot.views import DidYouMean, Paginator
-from lore import MAX_EPISODE, Candidate, Kind, LoreService, Policy, escape
+from lore import MAX_EPISODE, Candidate, Kind, LoreService, Policy, echo, escape
 
 #: Value of the single "no match" autocomplete choice (Discord caches an empty list of choices).
 NO_MATCH = "\u2063no-match"
@@ -54,11 +54,6 @@ async def reply_pages(interaction: discord.Interaction, pages: list[discord.Embe
         return
     view = Paginator(pages, interaction.user.id)
     view.message = await send(interaction, embeds=[pages[0]], view=view, ephemeral=ephemeral)
-
-
-def echo(query: str) -> str:
-    """The viewer's own words, quoted back as Markdown that cannot open or close anything."""
-    return escape(limits.shorten(query.strip(), 80))
 
 
 def no_match_message(query: str, suggestions: list[Candidate], later: str | None = None) -> str:

@@ -9,12 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
-from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, echo, no_match_message
+from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, no_match_message
 from bot.palette import KIND_COLOURS
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
-from lore import MAX_EPISODE, MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, escape, last_episode
+from lore import MAX_EPISODE, MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, echo, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024

@@ -38,12 +38,12 @@ from bot.cogs.lookup import (
     picked_pages,
     plan_answer,
 )
-from bot.cogs.lore_admin import slugify
 from bot.cogs.pictures import relations_caption, relations_miss
 from bot.embeds import roster_pages, search_pages
 from bot.pictures.painter import Painter
 from bot.views import DidYouMean
 from lore import quiz
+from lore.editing import slugify
 from lore.errors import LoreError, PackError
 from lore.graph import relation_graph, timeline
 from lore.model import MAX_EPISODE, Entry, Kind, Pack

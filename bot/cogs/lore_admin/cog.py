@@ -1,13 +1,11 @@
-"""/lore-admin: a server's own lore — new entries, and edits of the canon kept as patches over it (Manage Server)."""
+"""/lore-admin: a server's own lore — new entries and copy-on-write edits of the canon (Manage Server).
+
+The cog only translates: which entry a name means, what a new entry's slug is and what a revision
+restores are the service's decisions (:meth:`lore.LoreService.edit_target` and friends)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import logging
-import re
-import unicodedata
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -15,202 +13,33 @@ from discord.ext import commands
 
 from bot import limits
 from bot.checks import admin_group_check, guild_id_of
-from bot.cogs.lookup import NO_MATCH, autocomplete_entries, echo
+from bot.cogs.lookup import NO_MATCH, autocomplete_entries
+from bot.cogs.lore_admin.form import EntryModal, author_of
 from bot.ratelimit import heavy
 from bot.replies import defer, lore_for, policy_for, send
-from bot.views import AdminForm, Confirm
-from lore import (
-    FOLLOW_CANON,
-    MAX_ALIAS,
-    MAX_EPISODE,
-    MAX_FACT_TEXT,
-    MAX_REVISION,
-    Alias,
-    Entry,
-    Kind,
-    LoreError,
-    Mode,
-    PackError,
-    Policy,
-    StaleEntry,
-    escape,
-)
+from bot.views import Confirm
+from lore import FORM_KINDS, MAX_ALIAS, MAX_EPISODE, MAX_FACT_TEXT, MAX_REVISION, Entry, Kind, LoreError, PackError
 
-log = logging.getLogger(__name__)
-
-EVERYTHING = Policy(MAX_EPISODE, Mode.SHOW)
 MAX_IMPORT_BYTES = 1024 * 1024
-#: Kinds a server can add through the form (episodes and the series need fields the form does not ask for).
-KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in Kind if k not in (Kind.SERIES, Kind.EPISODE)]
-EXISTS = "An entry with that name already exists: use `/lore-admin edit`."
-_ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,2}))?\s*$")
+KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in FORM_KINDS]
 
 
-def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:80].strip("-")
-    return slug or "entry-" + hashlib.sha1(name.encode()).hexdigest()[:8]
-
-
-def author_of(interaction: discord.Interaction) -> str:
-    return f"{interaction.user} ({interaction.user.id})"
-
-
-def parse_episode(text: str) -> int:
-    text = text.strip() or "0"
-    if not text.isdigit() or not 0 <= int(text) <= MAX_EPISODE:
-        raise LoreError(f"The episode must be a number from 0 to {MAX_EPISODE}; nothing was changed.")
-    return int(text)
-
-
-def parse_aliases(text: str) -> list[dict[str, Any]]:
-    """One alias per line, optionally ``Name @ episode`` for an alias that is itself a reveal."""
-    out: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        m = _ALIAS_LINE.match(line)
-        assert m is not None  # the pattern matches any non-empty line
-        name, ep = m.group("name").strip(), m.group("ep")
-        episode = int(ep) if ep is not None else 0
-        if episode > MAX_EPISODE:
-            raise LoreError(f"The alias episode must be from 0 to {MAX_EPISODE}; nothing was changed.")
-        out.append({"name": limits.shorten(name, 200), "episode": episode})
-    return out
-
-
-def format_aliases(aliases: list[Alias]) -> str:
-    return "\n".join(a.name if a.episode == 0 else f"{a.name} @ {a.episode}" for a in aliases)
-
-
-def visible_to(policy: Policy, episode: int) -> bool:
-    """Whether an item revealed at ``episode`` may be shown plainly under ``policy``."""
-    return policy.mode is Mode.SHOW or episode <= policy.episode
+def _picked(name: str) -> str:
+    if name == NO_MATCH:
+        raise LoreError("Pick an entry from the suggestions.")
+    return name
 
 
 def resolve_target(interaction: discord.Interaction, name: str, *, exact: bool = True) -> Entry:
-    """The entry an admin command acts on, found as the channel would find it: a picked suggestion
-    (its slug) or, with ``exact``, a name or alias typed in full; a guess is only offered back.
-
-    Lore beyond the channel's spoiler setting is out of reach here: under ``hide`` it does not
-    exist, and under ``tag`` the reply says only that it lies beyond (naming it, or putting it in
-    a form or a button, would be the reveal)."""
-    if name == NO_MATCH:
-        raise LoreError("Pick an entry from the suggestions.")
+    """The entry an admin command acts on, as the channel's spoiler setting lets it find it."""
     lore = lore_for(interaction)
-    policy = policy_for(interaction)
-    answer = lore.ask(name, policy, guild_id_of(interaction))
-    view, match = answer.view, answer.result.match
-    if view is None or match is None:
-        if answer.result.ambiguous:
-            raise LoreError("That name matches several entries: pick one from the suggestions.")
-        raise LoreError(f"No entry called “{echo(name)}” in this server's lore.")
-    if exact and match.score < 100.0:
-        raise LoreError(
-            f"No entry is called exactly “{echo(name)}”. Did you mean **{escape(view.name)}**? "
-            "Pick it from the suggestions or type its full name; nothing was changed."
-        )
-    entry = lore.get(view.slug, guild_id_of(interaction))
-    if entry is None:  # pragma: no cover - the index and documents change together
-        raise LoreError("That entry is no longer available.")
-    return entry
+    return lore.edit_target(_picked(name), policy_for(interaction), guild_id_of(interaction), exact=exact)
 
 
 async def resolve_history(interaction: discord.Interaction, name: str, *, exact: bool) -> tuple[str, str]:
-    """(slug, name to show) for history and revert, which also reach an entry this server removed:
-    by the canon's name for it (when the channel may see that), or by its slug."""
-    try:
-        entry = resolve_target(interaction, name, exact=exact)
-        return entry.slug, entry.name
-    except LoreError:
-        lore = lore_for(interaction)
-        canon = lore.ask(name, policy_for(interaction), None)
-        candidates = []
-        named = canon.result.match is not None and canon.result.match.score >= 100.0
-        slug = canon.view.slug if canon.view is not None else None
-        # only for an entry this server removed: a live version of its own (ambiguous, inexact or
-        # beyond the channel) was judged above, and must not be reached around
-        if slug is not None and (named or not exact) and lore.get(slug, guild_id_of(interaction)) is None:
-            candidates.append((slug, canon.view.name))  # type: ignore[union-attr]  # slug implies a view
-        if lore.get(name, guild_id_of(interaction)) is None and not lore.canon_visible(name, policy_for(interaction)):
-            candidates.append((name, name))  # a server's own entry that it removed, by slug
-        for slug, shown in candidates:
-            if (await lore.history(guild_id_of(interaction), slug))[0] != "canon":
-                return slug, shown
-        raise
-
-
-class EntryModal(AdminForm):
-    """Summary, aliases and episode of a new entry, or of an existing one (prefilled)."""
-
-    summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-        label="Summary (safe before episode 1)", style=discord.TextStyle.paragraph, max_length=2000, required=False
-    )
-    aliases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-        label="Aliases, one per line (Name @ episode)",
-        style=discord.TextStyle.paragraph,
-        max_length=limits.TEXT_INPUT,
-        required=False,
-        placeholder="Rogue\nThe Red Gladiator @ 1",
-    )
-    episode: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-        label="Introduced in episode (0-13)", max_length=2, default="0"
-    )
-
-    def __init__(
-        self, opener: discord.Interaction, *, kind: Kind, name: str, base: Entry | None, policy: Policy = EVERYTHING
-    ):
-        super().__init__(opener, title=f"{'Edit' if base else 'New'} {kind.value}: {name}")
-        self.kind, self.name, self.base, self.policy = kind, name, base, policy
-        if base is not None:  # prefilled with what the channel sees; the rest is kept as it is on saving
-            shown = [a for a in base.aliases if visible_to(policy, a.episode)]
-            self.summary.default = base.summary[:2000]
-            self.aliases.default = format_aliases(shown)[: limits.TEXT_INPUT]
-            self.episode.default = str(base.introduced)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        lore = lore_for(interaction)
-        introduced = parse_episode(self.episode.value)
-        aliases = parse_aliases(self.aliases.value)
-        summary = self.summary.value.strip()
-        await defer(interaction)
-        try:  # checked inside the write: another admin or process may have saved meanwhile
-            if self.base is None:
-                slug = slugify(self.name)
-                data: dict[str, Any] = {"slug": slug, "kind": self.kind.value, "name": self.name}
-                data.update(summary=summary, introduced=introduced)
-                data["aliases"] = [{**a, "episode": max(a["episode"], introduced)} for a in aliases]
-                revision: int | None = await lore.save_entry(
-                    guild_id_of(interaction), data, author_of(interaction), "add", expect=None, policy=self.policy
-                )
-            else:
-                revision = await lore.edit_entry(
-                    guild_id_of(interaction),
-                    self.base.slug,
-                    self.policy,
-                    summary=summary,
-                    aliases=[(a["name"], a["episode"]) for a in aliases],
-                    introduced=introduced,
-                    author=author_of(interaction),
-                    expect=self.base,
-                )
-        except StaleEntry:  # edited, removed or reverted while the form was open
-            raise LoreError(EXISTS if self.base is None else self._stale()) from None
-        if revision is None:
-            await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
-            return
-        verb = "Added" if self.base is None else "Updated"
-        text = (
-            f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
-        )
-        await send(interaction, text, ephemeral=True)
-
-    def _stale(self) -> str:
-        return (
-            f"**{self.name}** changed while this form was open, so nothing was saved. "
-            "Run `/lore-admin edit` again to start from the current version."
-        )
+    """(slug, name to show) for history and revert (which also reach an entry this server removed)."""
+    lore = lore_for(interaction)
+    return await lore.history_target(_picked(name), policy_for(interaction), guild_id_of(interaction), exact=exact)
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -234,8 +63,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     ) -> None:
         name = name.strip()
         policy = policy_for(interaction)
-        if lore_for(interaction).taken(slugify(name), policy, guild_id_of(interaction)):
-            raise LoreError(EXISTS)
+        lore_for(interaction).new_slug(name, policy, guild_id_of(interaction))
         modal = EntryModal(interaction, kind=Kind(kind.value), name=name, base=None, policy=policy)
         await interaction.response.send_modal(modal)
 
@@ -303,7 +131,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         await defer(confirm.interaction)
         lore = lore_for(interaction)
         revision = await lore.remove_entry(guild_id_of(interaction), entry.slug, author_of(interaction))
-        back = 0 if canon else revision - 1
+        back = lore.restores(entry.slug, revision, policy_for(interaction))
         await confirm.interaction.edit_original_response(
             content=f"Removed **{entry.name}** (revision {revision}). To bring it back: "
             f"`/lore-admin revert name:{entry.slug} revision:{back}`" + (" (the canon's version)." if canon else "."),
@@ -315,15 +143,15 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def history(self, interaction: discord.Interaction, name: str) -> None:
         slug, shown = await resolve_history(interaction, name, exact=False)
         lore = lore_for(interaction)
-        scope, revisions = await lore.history(guild_id_of(interaction), slug)
-        if not revisions:
+        history = await lore.history(guild_id_of(interaction), slug)
+        if not history.revisions:
             await send(interaction, f"**{shown}** has no revisions.", ephemeral=True)
             return
-        own = scope != "canon"
+        own = history.own
         lines = [
             f"**{r.number}.** {r.action} by {r.author} — <t:{int(r.created_at)}:f>"
-            + (" *(removed)*" if r.removed and r.action != FOLLOW_CANON else "")
-            for r in reversed(revisions)
+            + (" *(removed)*" if r.is_removal else "")
+            for r in reversed(history.revisions)
         ]
         if own and lore.canon_visible(slug, policy_for(interaction)):
             lines.append("**0.** the canon's version (revert to 0 to follow the canon again)")
@@ -408,7 +236,3 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     for _cmd in (edit, fact, alias, remove, history, revert):
         _cmd.autocomplete("name")(_entry_ac)
     del _cmd
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(LoreAdmin(bot))
