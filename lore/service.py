@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import itertools
@@ -38,6 +39,7 @@ from lore.resolve import LayeredIndex, LookupResult
 from lore.spoilers import Mode, Policy, Setting, resolve_policy
 from lore.storage import open_store
 from lore.store import CANON, FOLLOW_CANON, Change, RevisionInfo, Store, StoredEntry, Tx, entry_keys, guild_scope
+from lore.visible import visible_entry
 
 log = logging.getLogger(__name__)
 
@@ -1048,12 +1050,19 @@ class LoreService:
             revs = await self.store.put_entries(tx, guild_scope(guild_id), [Change(slug, None, "remove")], author)
         return revs[slug]
 
-    async def history(self, guild_id: int | None, slug: str) -> History:
-        """(scope, revisions) of an entry: the guild's own history, else the canon's."""
+    async def history(self, guild_id: int | None, slug: str, policy: Policy | None = None) -> History:
+        """(scope, revisions) of an entry: the guild's own history, else the canon's.
+
+        With ``policy``, the canon's history is the one a canon without the lore beyond it would
+        have: a revision that changed only later lore is not listed (the canon's revisions are
+        numbered as listed: a server cannot revert them, and a gap would tell)."""
         scope = self.scope_of(guild_id)
         revs = await self.store.history(scope, slug)
         if not revs and guild_id is not None:
-            return History(CANON, await self.store.history(CANON, slug))
+            revs = await self.store.history(CANON, slug)
+            if policy is not None and policy.holds_back:
+                revs = await self._seen_revisions(slug, revs, policy.episode)
+            return History(CANON, revs)
         return History(scope, revs)
 
     # -- what an admin command acts on -------------------------------------------------------
@@ -1112,6 +1121,20 @@ class LoreService:
         """The revision that brings back ``slug`` after the guild's removal at revision ``removal``:
         0 (the canon's version) for a canon entry the channel sees, else the one before."""
         return 0 if self.canon_visible(slug, policy) else removal - 1
+
+    async def _seen_revisions(self, slug: str, revs: list[RevisionInfo], episode: int) -> list[RevisionInfo]:
+        """The canon revisions of ``slug`` that change what a viewer at ``episode`` sees."""
+        introduced = {e.slug: e.introduced for e in self.entries(None)}
+        out: list[RevisionInfo] = []
+        last: object = _UNCHECKED
+        for rev in revs:
+            _exists, doc = await self.store.revision_doc(CANON, slug, rev.number)
+            seen = visible_entry(_parse(doc), episode, introduced) if doc is not None else None
+            if out and seen == last:
+                continue
+            last = seen
+            out.append(dataclasses.replace(rev, number=len(out) + 1))
+        return out
 
     def taken(self, slug: str, policy: Policy, guild_id: int) -> bool:
         """Whether a new entry of the guild may not have ``slug``: the guild's own lore has it, or

@@ -143,7 +143,7 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
     async def history(self, interaction: discord.Interaction, name: str) -> None:
         slug, shown = await resolve_history(interaction, name, exact=False)
         lore = lore_for(interaction)
-        history = await lore.history(guild_id_of(interaction), slug)
+        history = await lore.history(guild_id_of(interaction), slug, policy_for(interaction))
         if not history.revisions:
             await send(interaction, f"**{shown}** has no revisions.", ephemeral=True)
             return
