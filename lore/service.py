@@ -16,7 +16,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -252,6 +252,7 @@ class LoreService:
         self._layered: dict[int | None, LayeredIndex] = {}
         self._episodes: dict[int | None, tuple[LayeredIndex, dict[int, str]]] = {}
         self._casts: dict[int | None, tuple[dict[int, str], dict[str, list[Appearance]]]] = {}
+        self._shadow_cache: dict[int | None, tuple[tuple[int, int], dict[str, int]]] = {}
         self._guild_settings: dict[int, Setting] = {}
         self._channel_settings: dict[int, tuple[int, Setting]] = {}
         self._progress: dict[int, int] = {}
@@ -508,13 +509,45 @@ class LoreService:
 
     def render(self, entry: Entry, policy: Policy, guild_id: int | None = None) -> EntryView | None:
         ix = self.index_for(guild_id)
+        shadowed = self._shadowed(guild_id)
+        # the canon's references (relations, cast lines) to a slug that a guild's own entry took
+        # while the canon's entry was beyond the channel stay as hidden as that canon entry: a
+        # world without it has no such reference (the guild's own references are its own)
+        canon_refs = entry.slug not in shadowed and entry.slug in self._scopes[CANON].docs
 
         def targets(slug: str) -> tuple[str, int] | None:
             rec = ix.find(slug)
-            return (rec.name, rec.introduced) if rec else None
+            if rec is None:
+                return None
+            if canon_refs and slug in shadowed:
+                return rec.name, max(rec.introduced, shadowed[slug])
+            return rec.name, rec.introduced
 
-        appearances = self._appearances(guild_id).get(entry.slug, ()) if entry.kind is Kind.CHARACTER else ()
+        appearances: Sequence[Appearance] = ()
+        if entry.kind is Kind.CHARACTER:
+            appearances = self._appearances(guild_id).get(entry.slug, ())
+            if entry.slug in shadowed:  # listed by the canon's episodes, for the canon's entry
+                gate = shadowed[entry.slug]
+                appearances = [dataclasses.replace(a, episode=max(a.episode, gate)) for a in appearances]
         return render_entry(entry, policy, targets=targets, appearances=appearances)
+
+    def _shadowed(self, guild_id: int | None) -> dict[str, int]:
+        """Slug -> the canon entry's introduction, for the guild's own entries that have a canon
+        entry's slug (cached with the guild's scope)."""
+        g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
+        if g is None:
+            return {}
+        key = (g.generation, self._scopes[CANON].generation)
+        cached = self._shadow_cache.get(guild_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        canon = self._scopes[CANON].docs
+        out: dict[str, int] = {}
+        for slug, doc in g.docs.items():
+            if doc is not None and slug not in g.patches and canon.get(slug):
+                out[slug] = _parse(canon[slug]).introduced
+        self._shadow_cache[guild_id] = (key, out)
+        return out
 
     def ask(
         self,

@@ -80,3 +80,33 @@ def test_canon_history_is_the_visible_worlds(upgrades, episode, mode):
     upgraded_here = [s for s, (_scope, revs) in out_visible.items() if len(revs) > 1]
     if episode == 12:
         assert upgraded_here  # the test tests something: some upgrades are visible, and listed
+
+
+def test_a_new_entry_on_a_later_canon_slug_inherits_none_of_its_references(worlds):
+    """A server at episode 6 adds its own entry under the slug of a later canon character: the
+    canon's cast lines and relations naming that character must not start pointing at it (a world
+    without the later character has none to point)."""
+    from bot.cogs.lookup import episode_reply
+    from tests.counterfactual.harness import lookup_surfaces, planned_out
+
+    w, loop = worlds
+    episode = 6
+    policy = Policy(episode, Mode.TAG)
+    cast = {c.character for e in w.pack.entries if e.episode for c in e.episode.cast if e.episode.number <= episode}
+    later = [e for e in w.pack.entries if e.introduced > episode and e.slug in cast]
+    assert later  # e.g. Jet Black Noir, in episode 5's cast before he is named
+    for i, entry in enumerate(later[:8]):
+        guild = 60_000 + i
+        data = {"slug": entry.slug, "kind": "character", "name": f"Fan {i}", "summary": "A fan's character."}
+
+        for svc in (w.real, w.visible[episode]):
+            loop.run_until_complete(svc.save_entry(guild, data, "admin", "add", expect=None, policy=policy))
+        for n in range(1, 14):
+            real = loop.run_until_complete(planned_out(episode_reply(w.real, n, policy, guild)))
+            seen = loop.run_until_complete(planned_out(episode_reply(w.visible[episode], n, policy, guild)))
+            assert_same({"episode": real}, {"episode": seen}, Mode.TAG, f"episode {n} after {entry.slug}")
+        related = [e.name for e in w.pack.entries if any(r.target == entry.slug for r in e.relations)][:4]
+        for query in [f"Fan {i}", *related]:
+            real = loop.run_until_complete(lookup_surfaces(w.real, policy, query, guild))
+            seen = loop.run_until_complete(lookup_surfaces(w.visible[episode], policy, query, guild))
+            assert_same(real, seen, Mode.TAG, f"{query!r} after a fan entry took {entry.slug}")
