@@ -1,0 +1,44 @@
+"""The Metallic Rouge command interface is pinned: the tree the canon pack registers is, byte for
+byte, the one installs have already synced (its hash is stored per install; any change re-syncs
+every server). Names, options, descriptions and ranges all come from the pack now, so this is the
+proof that moving them there changed nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.app import LoreBot
+from lore.packs import CANON_PACK_PATH
+from lore.service import LoreService
+from tests.conftest import DATA
+
+#: The hash of the tree on main before the franchise moved into the pack (commit 7f1fd4f, with the
+#: watch-along schedules; e07e61d, before them, had 9ac7dce9…).
+CANON_TREE_HASH = "dc968585f33cea881140f27d3dbac2ea04de126f7c84f410b83201b2b760e517"
+SNAPSHOT = DATA / "canon_commands.json"
+
+
+async def loaded_bot(db: Path, pack: Path) -> LoreBot:
+    """The bot with its lore open and every cog loaded, never connected (no sync)."""
+    lore = await LoreService.open(db, canon_pack=pack)
+    bot = LoreBot(lore, auto_sync=False)
+    await bot.setup_hook()
+    return bot
+
+
+async def unload(bot: LoreBot) -> None:
+    for ext in list(bot.extensions):
+        await bot.unload_extension(ext)
+    await bot.lore.close()
+
+
+async def test_canon_command_tree_is_unchanged(tmp_path: Path) -> None:
+    bot = await loaded_bot(tmp_path / "lore.sqlite3", CANON_PACK_PATH)
+    try:
+        payload = json.loads(json.dumps(bot._tree_payload(None), sort_keys=True, default=str))
+        assert payload == json.loads(SNAPSHOT.read_text())
+        assert bot.tree_hash() == CANON_TREE_HASH
+        assert bot.tree_hash(1234) == CANON_TREE_HASH  # a development server gets the same tree
+    finally:
+        await unload(bot)
