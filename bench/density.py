@@ -16,7 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lore.model import MAX_EPISODE
 from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
@@ -54,7 +53,7 @@ async def _density(pack: Path) -> list[int]:
         svc = await LoreService.open(Path(tmp) / "density.sqlite3", canon_pack=pack)
         try:
             counts = []
-            for episode in range(1, MAX_EPISODE + 1):
+            for episode in range(1, svc.franchise.last + 1):
                 policy = Policy(episode, Mode.HIDE)
                 shown = 0
                 for slug in MOST_ASKED:

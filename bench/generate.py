@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from lore.model import MAX_EPISODE, Pack
+from lore.model import Pack
 from lore.normalize import normalize
 
 GENERATOR_VERSION = 3
@@ -113,10 +113,14 @@ class _Names:
         return True
 
 
+#: The synthetic franchise's episode list (as long as the canon's, so figures stay comparable).
+EPISODES = 13
+
+
 def _episode(rng: random.Random, low: int = 0) -> int:
     if low == 0 and rng.random() < 0.4:
         return 0
-    return rng.randint(max(low, 1), MAX_EPISODE) if low < MAX_EPISODE else MAX_EPISODE
+    return rng.randint(max(low, 1), EPISODES) if low < EPISODES else EPISODES
 
 
 def generate(spec: Spec) -> dict[str, Any]:
@@ -127,7 +131,7 @@ def generate(spec: Spec) -> dict[str, Any]:
     n_factions = max(3, n * 6 // 100)
     n_places = max(3, n * 7 // 100)
     n_concepts = max(3, n * 7 // 100)
-    n_episodes = min(MAX_EPISODE, max(0, n // 100))
+    n_episodes = min(EPISODES, max(0, n // 100))
     n_chars = max(1, n - n_factions - n_places - n_concepts - n_episodes)
 
     entries: list[dict[str, Any]] = []
@@ -275,6 +279,7 @@ def generate(spec: Spec) -> dict[str, Any]:
             "version": 1,
             "title": f"Synthetic lore, {n} entries (seed {spec.seed})",
             "sources": [{"id": "synthetic", "title": "bench.generate"}],
+            "episodes": {"count": EPISODES},
         },
         "entries": entries,
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lore import (
-    MAX_EPISODE,
+    CANON_PACK_PATH,
     SCHEMA_VERSION,
     Kind,
     LoreError,
@@ -52,16 +52,6 @@ No token yet? Try every command offline against a local fake Discord:
 """
 
 
-def _episode(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= n <= MAX_EPISODE:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_EPISODE}")
-    return n
-
-
 def _snowflake(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"not a Discord id: {value!r}")
@@ -84,8 +74,16 @@ def _shard_ids(value: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lorebot", description="A spoiler-safe Discord lore bot for Metallic Rouge.")
+    p = argparse.ArgumentParser(
+        prog="lorebot",
+        description="A spoiler-safe Discord lore bot; the canon pack (--pack) defines its franchise.",
+    )
     p.add_argument("--db", help="SQLite path or postgresql:// URL (default: LOREBOT_DB or ./lorebot.sqlite3)")
+    p.add_argument(
+        "--pack",
+        type=Path,
+        help="the canon pack that defines the franchise (default: LOREBOT_PACK, else the pack lorebot ships)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)", epilog=RUN_EPILOG)
@@ -116,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="look something up offline, through the same engine and renderer")
     ask.add_argument("query")
-    ask.add_argument("--episode", type=_episode, help=f"viewer's episode, 0..{MAX_EPISODE}")
+    ask.add_argument("--episode", help="viewer's episode: a number from 0 to the pack's last, or s2e3 with seasons")
     ask.add_argument("--mode", choices=[m.value for m in Mode], help="spoiler mode (default: tag)")
     ask.add_argument("--kind", choices=[k.value for k in Kind], help="only entries of this kind")
     ask.add_argument("--guild", type=_snowflake, help="see the lore as this server sees it")
@@ -158,6 +156,13 @@ def _db_path(args: argparse.Namespace) -> str:
     if args.db:
         return str(args.db)
     return str(_settings(args).lorebot_db)
+
+
+def _pack_path(args: argparse.Namespace) -> Path:
+    """The canon pack: ``--pack``, else ``LOREBOT_PACK``, else the one lorebot ships."""
+    if args.pack is not None:
+        return Path(args.pack)
+    return _settings(args).lorebot_pack or CANON_PACK_PATH
 
 
 def _quotas(args: argparse.Namespace) -> Quotas:
@@ -208,10 +213,15 @@ def format_view_text(answer_json: dict[str, Any]) -> str:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    async with await LoreService.open(_db_path(args)) as svc:
+    async with await LoreService.open(_db_path(args), canon_pack=_pack_path(args)) as svc:
         base = svc.policy(args.guild) if args.guild is not None else Policy()
+        try:
+            episode = svc.franchise.parse_episode(args.episode) if args.episode is not None else base.episode
+        except LoreError as e:
+            print(f"lorebot ask: --episode: {e}", file=sys.stderr)
+            return EXIT_USAGE
         policy = Policy(
-            episode=args.episode if args.episode is not None else base.episode,
+            episode=episode,
             mode=Mode(args.mode) if args.mode else base.mode,
             source=PolicySource.DEFAULT,
         )
@@ -248,7 +258,7 @@ async def _import(args: argparse.Namespace) -> int:
     if lock is not None:
         lock.acquire_shared()  # a restore waits for this import
     try:
-        async with await LoreService.open(db, quotas=_quotas(args)) as svc:
+        async with await LoreService.open(db, canon_pack=_pack_path(args), quotas=_quotas(args)) as svc:
             try:
                 report = await svc.import_pack(data, guild_id=args.guild, author="cli", filename=args.file.name)
             except PackError as e:
@@ -265,7 +275,7 @@ async def _import(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    async with await LoreService.open(_db_path(args)) as svc:
+    async with await LoreService.open(_db_path(args), canon_pack=_pack_path(args)) as svc:
         text = svc.export(args.guild, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -275,11 +285,9 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
-    from lore import CANON_PACK_PATH
-
     async with await LoreService.open(_db_path(args), canon_pack=None) as svc:
         version = await svc.store.schema_version()
-        report = await svc.apply_canon_pack(CANON_PACK_PATH)
+        report = await svc.apply_canon_pack(_pack_path(args))
         print(f"Schema version {version}.")
         if report is None:
             print(f"Canon pack v{svc.canon_version} is current.")
@@ -405,12 +413,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.runner import run
 
             return run(
-                no_token_message=NO_TOKEN_MESSAGE, shard_count=args.shard_count, shard_ids=args.shard_ids, db=args.db
+                no_token_message=NO_TOKEN_MESSAGE,
+                shard_count=args.shard_count,
+                shard_ids=args.shard_ids,
+                db=args.db,
+                pack=args.pack,
             )
         if args.command == "sync":
             from bot.runner import sync
 
-            return sync(guild_id=args.guild, no_token_message=NO_TOKEN_MESSAGE, db=args.db)
+            return sync(guild_id=args.guild, no_token_message=NO_TOKEN_MESSAGE, db=args.db, pack=args.pack)
         if args.command == "health":
             return _health(args)
         if args.command == "db" and args.db_command in ("backup", "restore"):
@@ -418,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "console":
             from bot.console import main as console_main
 
-            return console_main(admin=not args.member, db=args.db, files=args.files)
+            return console_main(admin=not args.member, db=args.db, files=args.files, pack=args.pack)
         handler = {"ask": _ask, "import": _import, "export": _export}.get(args.command)
         if handler is None:
             handler = {"check": _db_check, "copy": _db_copy}.get(args.db_command, _db_upgrade)

@@ -1,6 +1,6 @@
 """``lorebot console``: the real bot against a local fake Discord, driven from the terminal.
 
-Type slash commands as you would in Discord — ``/character name:naomi ortman``,
+Type slash commands as you would in Discord — ``/character name:someone``,
 ``/spoilers episode number:3``, ``/lore-admin add kind:character name:Someone`` — and read the
 replies (embeds, fields, buttons and select options) as text. Lines may also come from standard
 input, one per line, so sessions can be scripted.
@@ -25,8 +25,8 @@ from fakediscord.result import InteractionResult
 
 HELP = """\
 Type a slash command with its options as name:value, e.g.
-  /character name:naomi ortman
-  /immortal-nine
+  /character name:a name (typos are fine)
+  /help                               (every command of this pack)
   /episode number:3 private:true
   /spoilers episode number:3          (admin)   /spoilers mode mode:hide channel:#spoilers
   /lore-admin add kind:character name:Someone   (then answer the form's questions)
@@ -68,7 +68,7 @@ class Console:
 
     # -- parsing -------------------------------------------------------------------------------
     def parse(self, line: str) -> tuple[str, dict[str, Any]]:
-        """``/lore-admin fact name:rouge text:Red is her colour episode:1`` -> path, options."""
+        """``/lore-admin fact name:someone text:A new fact episode:1`` -> path, options."""
         body = line.strip()[1:].strip()
         head, _, rest = body.partition(" ")
         command = self.fake.find_command(head, self.guild)
@@ -260,10 +260,16 @@ class Console:
 
 
 async def _run(
-    admin: bool, db: str | None, lines_in: TextIO = sys.stdin, out: TextIO = sys.stdout, files: Path | None = None
+    admin: bool,
+    db: str | None,
+    lines_in: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    files: Path | None = None,
+    pack: Path | None = None,
 ) -> int:
     from bot.app import LoreBot, open_lore
     from bot.ratelimit import Limits
+    from lore import CANON_PACK_PATH
 
     interactive = lines_in.isatty()
     loop = asyncio.get_running_loop()
@@ -281,7 +287,7 @@ async def _run(
             console.read_line = read_line
             if not admin:
                 console.user = console.member
-            lore = await stack.enter_async_context(open_lore(db_path))
+            lore = await stack.enter_async_context(open_lore(db_path, canon_pack=pack or CANON_PACK_PATH))
             bot = LoreBot(lore, auto_sync=True, limits=Limits.off())  # a console never refuses
             async with fake.running(bot, check_violations=False):
                 if interactive:
@@ -297,9 +303,9 @@ async def _run(
     return 0
 
 
-def main(admin: bool = True, db: str | None = None, files: Path | None = None) -> int:
+def main(admin: bool = True, db: str | None = None, files: Path | None = None, pack: Path | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run(admin, db, files=files))
+        return asyncio.run(_run(admin, db, files=files, pack=pack))
     return 130

@@ -5,11 +5,11 @@ from __future__ import annotations
 import discord
 
 from bot import limits
-from bot.palette import FACTION_COLOURS as FACTION_COLOURS
 from bot.palette import KIND_COLOURS as KIND_COLOURS
 from bot.palette import NEUTRAL as NEUTRAL
-from lore import EntryView, Item, Kind, Policy, Roster, SearchResults, escape
+from lore import EntryView, Franchise, Item, Kind, Policy, Roster, SearchResults, escape
 
+AFFILIATION = {"member of", "works for", "leads", "part of"}
 KIND_LABELS = {
     Kind.CHARACTER: "Character",
     Kind.FACTION: "Faction",
@@ -18,7 +18,6 @@ KIND_LABELS = {
     Kind.EPISODE: "Episode",
     Kind.SERIES: "Series",
 }
-AFFILIATION = {"member of", "works for", "leads", "part of"}
 
 
 #: The name of the field that holds the later-lore spoiler block under ``tag``.
@@ -26,12 +25,14 @@ LATER_FIELD = "Later episodes"
 
 
 def colour_for(view: EntryView) -> int:
-    if view.slug in FACTION_COLOURS:
-        return FACTION_COLOURS[view.slug]
-    for rel in view.relations:
-        if rel.target in FACTION_COLOURS and rel.label in AFFILIATION:
-            return FACTION_COLOURS[rel.target]
-    return KIND_COLOURS.get(view.kind, NEUTRAL)
+    """The colour the pack gives the entry (``view.colour``), else its kind's default."""
+    return view.colour if view.colour is not None else KIND_COLOURS.get(view.kind, NEUTRAL)
+
+
+def kind_colour(franchise: Franchise, kind: Kind) -> int:
+    """A kind's colour: the pack's, else the default."""
+    colour = franchise.kind_colour(kind)
+    return colour if colour is not None else KIND_COLOURS.get(kind, NEUTRAL)
 
 
 def footer_text(policy: Policy, extra: str = "") -> str:

@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import discord
 
@@ -123,8 +124,11 @@ def run(
     shard_count: int | None = None,
     shard_ids: list[int] | None = None,
     db: str | None = None,
+    pack: Path | None = None,
 ) -> int:
     overrides: dict[str, object] = {}
+    if pack is not None:
+        overrides["LOREBOT_PACK"] = pack
     if shard_count is not None:
         overrides["LOREBOT_SHARD_COUNT"] = shard_count
     if shard_ids is not None:
@@ -143,16 +147,19 @@ def run(
     from bot.app import LoreBot, open_lore
 
     async def go() -> None:
-        async with open_lore(settings.lorebot_db) as lore:
+        async with open_lore(settings.lorebot_db, canon_pack=settings.canon_pack) as lore:
             # a long-lived process: see LoreBot.setup_hook
             await _serve(LoreBot.from_settings(settings, lore, freeze_gc=True), token)
 
     return _run_reporting(lambda: asyncio.run(go()), transient=EXIT_RESTART)
 
 
-def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None) -> int:
+def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None, pack: Path | None = None) -> int:
     """Log in, register the command tree (globally or to one server), record its hash, log out."""
-    settings = load_settings(**({"LOREBOT_DB": db} if db else {}))
+    overrides: dict[str, object] = {"LOREBOT_DB": db} if db else {}
+    if pack is not None:
+        overrides["LOREBOT_PACK"] = pack
+    settings = load_settings(**overrides)
     token = _token_or_none(settings, no_token_message)
     if token is None:
         return EXIT_USAGE
@@ -161,7 +168,7 @@ def sync(*, guild_id: int | None, no_token_message: str, db: str | None = None) 
     from bot.service import ServiceOptions
 
     async def go() -> int:
-        async with open_lore(settings.lorebot_db) as lore:
+        async with open_lore(settings.lorebot_db, canon_pack=settings.canon_pack) as lore:
             bot = LoreBot.from_settings(settings, lore, auto_sync=False, service=ServiceOptions())  # no heartbeat
             async with bot:
                 await bot.login(token)

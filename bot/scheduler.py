@@ -63,7 +63,7 @@ class ScheduleTicker:
 
     @property
     def schedules(self) -> Schedules:
-        return Schedules(self.bot.lore.store)
+        return Schedules(self.bot.lore.store, self.bot.lore.franchise.last)
 
     def start(self) -> None:
         if self._task is None or self._task.done():

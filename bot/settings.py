@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
     #: an SQLite path (or ``sqlite:///`` URL) or a ``postgresql://`` URL: see :mod:`lore.storage`
     lorebot_db: str = Field(default="./lorebot.sqlite3", alias="LOREBOT_DB")
+    #: the canon pack that defines the franchise (default: the pack lorebot ships, lore/packs/canon.yaml)
+    lorebot_pack: Path | None = Field(default=None, alias="LOREBOT_PACK")
     lorebot_dev_guild: int | None = Field(default=None, alias="LOREBOT_DEV_GUILD")
     lorebot_owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="LOREBOT_OWNER_IDS")
     lorebot_shard_count: int | None = Field(default=None, alias="LOREBOT_SHARD_COUNT", ge=1)
@@ -119,6 +121,13 @@ class Settings(BaseSettings):
         if target.backend == SQLITE and target.location != ":memory:":
             return Path(f"{target.location}-heartbeat")
         return Path("lorebot-heartbeat")  # a PostgreSQL database: in the working directory
+
+    @property
+    def canon_pack(self) -> Path:
+        """The canon pack to serve: ``LOREBOT_PACK``, else the one lorebot ships."""
+        from lore import CANON_PACK_PATH
+
+        return self.lorebot_pack or CANON_PACK_PATH
 
 
 def load_settings(**overrides: Any) -> Settings:

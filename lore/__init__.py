@@ -22,6 +22,7 @@ from lore.editing import (
 )
 from lore.errors import CanonPackError, EntryExists, LoreError, LoreFault, PackError, StaleEntry, StoreError, WriteFault
 from lore.faults import sqlite_reason
+from lore.franchise import EpisodeError, Franchise
 from lore.graph import (
     MAX_NODES,
     EpisodeRow,
@@ -32,8 +33,9 @@ from lore.graph import (
     relation_graph,
     timeline,
 )
+from lore.graph import Node as GraphNode
 from lore.markup import echo, escape, shorten
-from lore.model import MAX_EPISODE, Alias, Entry, Kind, RelationType
+from lore.model import Alias, Entry, FeaturedRoster, Kind, RelationType
 from lore.nameindex import Candidate
 from lore.packs import CANON_PACK_PATH, read_pack_bytes
 from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, questions_for
@@ -56,7 +58,6 @@ __all__ = [
     "FOLLOW_CANON",
     "FORM_KINDS",
     "MAX_ALIAS",
-    "MAX_EPISODE",
     "MAX_FACT_TEXT",
     "MAX_NODES",
     "MAX_REVISION",
@@ -76,7 +77,11 @@ __all__ = [
     "Entry",
     "EntryExists",
     "EntryView",
+    "EpisodeError",
     "EpisodeRow",
+    "FeaturedRoster",
+    "Franchise",
+    "GraphNode",
     "History",
     "Item",
     "Kind",

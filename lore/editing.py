@@ -9,15 +9,16 @@ import unicodedata
 from typing import Any
 
 from lore.errors import LoreError
+from lore.franchise import EpisodeError, Franchise
 from lore.markup import shorten
-from lore.model import MAX_EPISODE, Alias, Entry, Kind
+from lore.model import Alias, Entry, Kind
 from lore.spoilers import Policy
 
 #: Kinds a server can add through the form (episodes and the series need fields the form does not ask for).
 FORM_KINDS = tuple(k for k in Kind if k not in (Kind.SERIES, Kind.EPISODE))
 #: Why a new entry cannot be saved under its name.
 ENTRY_EXISTS = "An entry with that name already exists: use `/lore-admin edit`."
-_ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,2}))?\s*$")
+_ALIAS_LINE = re.compile(r"^(?P<name>.+?)\s*(?:@\s*(?P<ep>\d{1,4}|s\d{1,4}\s*e\d{1,4}))?\s*$", re.IGNORECASE)
 
 
 def slugify(name: str) -> str:
@@ -27,15 +28,16 @@ def slugify(name: str) -> str:
     return slug or "entry-" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
-def parse_episode(text: str) -> int:
-    """The form's "introduced in episode" field (empty: 0)."""
-    text = text.strip() or "0"
-    if not text.isdigit() or not 0 <= int(text) <= MAX_EPISODE:
-        raise LoreError(f"The episode must be a number from 0 to {MAX_EPISODE}; nothing was changed.")
-    return int(text)
+def parse_episode(franchise: Franchise, text: str, what: str = "episode") -> int:
+    """The form's "introduced in episode" field (empty: 0): ``15``, or ``s2e3`` for a franchise
+    with seasons."""
+    try:
+        return franchise.parse_episode(text.strip() or "0", what=what)
+    except EpisodeError as e:
+        raise LoreError(f"{str(e).removesuffix('.')}; nothing was changed.") from None
 
 
-def parse_aliases(text: str) -> list[dict[str, Any]]:
+def parse_aliases(franchise: Franchise, text: str) -> list[dict[str, Any]]:
     """One alias per line, optionally ``Name @ episode`` for an alias that is itself a reveal."""
     out: list[dict[str, Any]] = []
     for line in text.splitlines():
@@ -45,9 +47,7 @@ def parse_aliases(text: str) -> list[dict[str, Any]]:
         m = _ALIAS_LINE.match(line)
         assert m is not None  # the pattern matches any non-empty line
         name, ep = m.group("name").strip(), m.group("ep")
-        episode = int(ep) if ep is not None else 0
-        if episode > MAX_EPISODE:
-            raise LoreError(f"The alias episode must be from 0 to {MAX_EPISODE}; nothing was changed.")
+        episode = parse_episode(franchise, ep, "alias episode") if ep is not None else 0
         out.append({"name": shorten(name, 200), "episode": episode})
     return out
 

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lore.model import MAX_EPISODE, RELATION_LABELS, Kind, LifeState, RelationType
+from lore.model import RELATION_LABELS, Kind, LifeState, RelationType
 from lore.render import EntryView, status_text
-from lore.spoilers import Mode, Policy
+from lore.spoilers import Policy
 
 if TYPE_CHECKING:
     from lore.service import LoreService
@@ -38,6 +38,7 @@ class Node:
     parent: str | None  # the node it was reached from (None for the entry itself)
     group: str  # slug of the faction whose colour it wears ("" when none)
     group_name: str  # that faction's name ("" when none)
+    colour: int | None = None  # the colour the pack gives it (its group's, else its kind's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,9 @@ def relation_graph(
         node_view = vis.view(s)
         assert node_view is not None
         group, group_name = vis.group(s)
-        nodes.append(Node(s, node_view.title, node_view.kind, d, parent, group, group_name))
+        colour = lore.franchise.entry_colour(group) if group else None
+        colour = colour if colour is not None else lore.franchise.kind_colour(node_view.kind)
+        nodes.append(Node(s, node_view.title, node_view.kind, d, parent, group, group_name, colour))
     edges = sorted(
         {Edge(s, t, rtype) for s in drawn for rtype, t in vis.relations(s) if t in drawn and t != s},
         key=lambda e: (e.source, e.target, e.type.value),
@@ -210,9 +213,9 @@ def _event_candidates(lore: LoreService, guild_id: int | None) -> list[str]:
     return sorted(out)
 
 
-def last_episode(policy: Policy) -> int:
+def last_episode(lore: LoreService, policy: Policy) -> int:
     """The last episode a timeline under ``policy`` reaches: the policy's, or the finale under ``show``."""
-    return MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
+    return policy.reach(lore.franchise.last)
 
 
 def timeline(
@@ -228,7 +231,7 @@ def timeline(
     order. ``candidates`` (the entries that may carry events, from :func:`event_candidates`) saves
     a scan of every entry."""
     vis = _Visible(lore, policy, guild_id)
-    reach = last_episode(policy)
+    reach = last_episode(lore, policy)
     last = reach if last is None else min(last, reach)
     events: dict[int, list[tuple[int, str, Event]]] = {}
     pairs: set[frozenset[str]] = set()

@@ -11,12 +11,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-#: The last episode of the series. Every episode number in a pack lies in 0..MAX_EPISODE.
-MAX_EPISODE = 13
+#: The most episodes a franchise may have. A pack's own episode list (``pack.episodes``) bounds its
+#: episode numbers; this only keeps any number within what every store and array holds.
+EPISODE_CEILING = 9999
 
-Episode = Annotated[int, Field(ge=0, le=MAX_EPISODE)]
+Episode = Annotated[int, Field(ge=0, le=EPISODE_CEILING)]
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -205,7 +206,7 @@ class CastMember(_Strict):
 
 
 class EpisodeInfo(_Strict):
-    number: Annotated[int, Field(ge=1, le=MAX_EPISODE)]
+    number: Annotated[int, Field(ge=1, le=EPISODE_CEILING)]
     title: Short
     title_ja: str | None = None
     alt_titles: list[Short] = Field(default_factory=list)
@@ -303,7 +304,7 @@ def episode_reveals(data: Any) -> Any:
         return data
     info = _plain(info)
     number = info.get("number")
-    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= MAX_EPISODE:
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= EPISODE_CEILING:
         return data  # the field validators say what is wrong
     data = dict(data)
     introduced = data.get("introduced", 0)
@@ -358,12 +359,92 @@ class Source(_Strict):
     url: str | None = None
 
 
+def _colour(v: Any) -> Any:
+    """A colour as a pack writes it: ``"#6C3483"``, ``"6c3483"`` or a number (YAML's ``0x6C3483``)."""
+    if isinstance(v, str):
+        text = v.strip().removeprefix("#")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", text):
+            raise ValueError("must be a colour such as '#6C3483'")
+        return int(text, 16)
+    return v
+
+
+Colour = Annotated[int, BeforeValidator(_colour), Field(ge=0, le=0xFFFFFF, strict=True)]
+#: A slash command's name as Discord accepts it (lower case).
+COMMAND_NAME_RE = r"^[-_a-z0-9]{1,32}$"
+
+
+class Season(_Strict):
+    """A season (or arc, or part) of the episode list: its episodes follow the previous season's."""
+
+    episodes: Annotated[int, Field(ge=1, le=EPISODE_CEILING)]
+    #: How replies name it ("Season 2", "The Desert Arc"); default "Season N".
+    label: Short | None = None
+
+
+class EpisodeList(_Strict):
+    """The franchise's episodes, numbered 1..count across all seasons. A policy's episode is a
+    position in this list (0 = before the first); with seasons, users may also type ``s2e3``."""
+
+    count: Annotated[int, Field(ge=1, le=EPISODE_CEILING)]
+    seasons: list[Season] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _seasons_add_up(self) -> EpisodeList:
+        total = sum(s.episodes for s in self.seasons)
+        if self.seasons and total != self.count:
+            raise ValueError(f"the seasons hold {total} episodes in all, but count is {self.count}")
+        return self
+
+
+class FeaturedRoster(_Strict):
+    """A roster the bot offers as a command of its own (``/immortal-nine``): the members of ``group``."""
+
+    command: Annotated[str, Field(pattern=COMMAND_NAME_RE)]
+    description: Annotated[str, Field(min_length=1, max_length=100)]
+    group: Short
+    #: The group as a sentence names it ("The Immortal Nine"), e.g. when a server removed it.
+    title: Short
+    #: The description of the command's ``member`` option.
+    member: Annotated[str, Field(min_length=1, max_length=100)] = "One member (leave empty for the roster)"
+
+    @field_validator("group")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
+        return v
+
+
+class BotCard(_Strict):
+    """How the bot presents itself for this franchise (``/help``'s title, ``/about``)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "Lore bot"
+    #: Where the lore comes from, in a sentence or two (``/about``).
+    about: Annotated[str, Field(max_length=900)] = ""
+
+
+class Colours(_Strict):
+    """Embed and picture colours: by kind, and by entry (a faction's card, and its members' cards)."""
+
+    kinds: dict[Kind, Colour] = Field(default_factory=dict)
+    entries: dict[str, Colour] = Field(default_factory=dict)
+
+
 class PackMeta(_Strict):
     name: Short = "lore"
     version: Annotated[int, Field(ge=1)] = 1
     title: str | None = None
     description: str | None = None
     sources: list[Source] = Field(default_factory=list)
+    # -- the franchise (read from the canon pack; a server's own pack cannot change it) --------
+    #: The episode list; without it, a pack has as many episodes as the highest it names.
+    episodes: EpisodeList | None = None
+    #: The entry of the series itself (``/about`` shows its card).
+    series: Short | None = None
+    bot: BotCard = Field(default_factory=BotCard)
+    colours: Colours = Field(default_factory=Colours)
+    rosters: list[FeaturedRoster] = Field(default_factory=list)
 
 
 #: The fields of an entry a patch replaces whole (see :class:`EntryPatch`).

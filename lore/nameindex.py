@@ -25,7 +25,7 @@ from lore.normalize import name_key, normalize_all
 BRUTE_FORCE_LIMIT = 2000
 SHOW_ALL = 10**6  # episode bound used for ``show``
 #: What a :meth:`NameIndex.state` snapshot holds; bumped whenever that changes.
-INDEX_FORMAT = 4  # bump when what a snapshot stores changes meaning
+INDEX_FORMAT = 5  # bump when what a snapshot stores changes meaning
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ class NameIndex:
         self.slugs: list[str] = list(slugs)
         self.names: list[str] = list(names)
         self.kinds = array("b", kind_codes)
-        self.introduced = array("b", introduced)
+        self.introduced = array("i", introduced)  # episode numbers: 32-bit, as the store's
         self.by_slug: dict[str, int] = dict(zip(self.slugs, range(len(self.slugs)), strict=True))
         # keys: one per distinct normalised name or alias of an entry, the name first
         texts = [t for ns in name_lists for t, _ in ns]
@@ -172,7 +172,7 @@ class NameIndex:
             self.keys = norms
             self.key_text = texts
         self.key_entry = array("i", raw_entry)  # ascending: an entry's keys are consecutive
-        self.key_episode = array("b", raw_episode)
+        self.key_episode = array("i", raw_episode)
         self.key_is_name = array("b", raw_is_name)
         del texts, norms, raw_entry, raw_episode, raw_is_name, starts, ends
         keys = self.keys
@@ -250,10 +250,10 @@ class NameIndex:
             raise ValueError("index snapshot of another format")
         self = cls.__new__(cls)
         self.slugs, self.names, self.by_slug = state["slugs"], state["names"], state["by_slug"]
-        self.kinds, self.introduced = _arr("b", state["kinds"]), _arr("b", state["introduced"])
+        self.kinds, self.introduced = _arr("b", state["kinds"]), _arr("i", state["introduced"])
         self.keys, self.key_text, self.exact = state["keys"], state["key_text"], state["exact"]
         self.key_entry = _arr("i", state["key_entry"])
-        self.key_episode = _arr("b", state["key_episode"])
+        self.key_episode = _arr("i", state["key_episode"])
         self.key_is_name = _arr("b", state["key_is_name"])
         self.prefix_text, self.prefix_key = state["prefix_text"], _arr("i", state["prefix_key"])
         self._by_name = _arr("i", state["by_name"])

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from lore.errors import PackError as PackError
-from lore.model import MAX_EPISODE, MAX_SLUG, Entry, Kind, LaterSummary, Pack, Status
+from lore.franchise import EPISODE_GROUPS
+from lore.model import EPISODE_CEILING, MAX_SLUG, Entry, Kind, LaterSummary, Pack, Status
 from lore.normalize import normalize
 
 CANON_PACK_PATH = Path(__file__).with_name("packs") / "canon.yaml"
@@ -39,14 +40,14 @@ def _loc(loc: Iterable[Any]) -> str:
     return out or "(pack)"
 
 
-def _reason(err: ErrorDetails) -> str:
+def _reason(err: ErrorDetails, last_episode: int) -> str:
     kind = err.get("type", "")
     loc = err.get("loc", ())
     last = loc[-1] if loc else ""
     if last in ("episode", "introduced") and kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be between 0 and {MAX_EPISODE}"
+        return f"must be between 0 and {last_episode}"
     if last == "number" and kind in ("greater_than_equal", "less_than_equal"):
-        return f"must be between 1 and {MAX_EPISODE}"
+        return f"must be between 1 and {last_episode}"
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
@@ -141,10 +142,22 @@ def _parse_text(text: str | bytes, fmt: str | None, name: str) -> Any:
         raise PackError([f"(file): invalid YAML{where}: {problem}"]) from None
 
 
-def validate(data: Any, *, known_slugs: Iterable[str] = (), patchable: Iterable[str] = ()) -> Pack:
+def _declared_count(data: dict[str, Any]) -> int | None:
+    """The episode count a pack's own ``pack.episodes`` declares, read before validation."""
+    meta = data.get("pack")
+    episodes = meta.get("episodes") if isinstance(meta, dict) else None
+    count = episodes.get("count") if isinstance(episodes, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= EPISODE_CEILING else None
+
+
+def validate(
+    data: Any, *, known_slugs: Iterable[str] = (), patchable: Iterable[str] = (), last_episode: int | None = None
+) -> Pack:
     """Validate plain data as a :class:`Pack`, reporting every error at once.
 
-    Beyond the model's own checks: slugs are unique; relations point at an entry of the pack or
+    Beyond the model's own checks: every episode number lies within the franchise's episodes
+    (``last_episode``, the canon's count, for a server's pack; else the count the pack declares);
+    slugs are unique; relations point at an entry of the pack or
     one of ``known_slugs`` (entries the target scope can already see, e.g. the canon); no alias or
     name is claimed by two entries unless every claim is marked ``shared``; a fact, alias, attribute,
     relation or status is not revealed before its entry is introduced. A server's pack may also hold
@@ -154,12 +167,17 @@ def validate(data: Any, *, known_slugs: Iterable[str] = (), patchable: Iterable[
     if not isinstance(data, dict):
         raise PackError(["(pack): must be a mapping with 'pack' and 'entries'"])
     errors: list[str] = []
+    last = last_episode if last_episode is not None else _declared_count(data)
+    beyond = _episode_range_errors(data, last) if last is not None else []
     try:
         pack = Pack.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
-            errors.append(f"{_loc(_clean_loc(err['loc']))}: {_reason(err)}")
-        raise PackError(errors) from None
+            where = _loc(_clean_loc(err["loc"]))
+            if not any(b.startswith(where + ":") for b in beyond):
+                errors.append(f"{where}: {_reason(err, last or EPISODE_CEILING)}")
+        raise PackError(beyond + errors) from None
+    errors.extend(beyond)
 
     slugs: dict[str, int] = {}
     for i, entry in enumerate(pack.entries):
@@ -222,6 +240,70 @@ def _patch_errors(pack: Pack, known: set[str], patchable: set[str], slugs: dict[
             if rel.target not in known:
                 errors.append(f"{base}.relations: no entry with slug {rel.target!r}")
     return errors
+
+
+def _episode_range_errors(data: dict[str, Any], last: int) -> list[str]:
+    """Every episode number beyond the franchise's last episode, where the pack wrote it (read
+    from the plain data, so they are listed beside the model's own errors)."""
+    errors: list[str] = []
+    entries = data.get("entries")
+    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if not isinstance(entry, dict):
+            continue
+        base = f"entries[{i}]"
+        places: list[tuple[str, Any, int]] = [(f"{base}.introduced", entry.get("introduced"), 0)]
+        for group in EPISODE_GROUPS:
+            items = entry.get(group)
+            for j, item in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(item, dict):
+                    places.append((f"{base}.{group}[{j}].episode", item.get("episode"), 0))
+        status = entry.get("status")
+        if isinstance(status, dict):
+            places.append((f"{base}.status.episode", status.get("episode"), 0))
+        info = entry.get("episode")
+        if isinstance(info, dict):
+            places.append((f"{base}.episode.number", info.get("number"), 1))
+            cast = info.get("cast")
+            for j, member in enumerate(cast if isinstance(cast, list) else ()):
+                if isinstance(member, dict):
+                    places.append((f"{base}.episode.cast[{j}].episode", member.get("episode"), 0))
+        errors += _beyond(places, last)
+    patches = data.get("patches")
+    for i, patch in enumerate(patches if isinstance(patches, list) else ()):
+        if not isinstance(patch, dict):
+            continue
+        base = f"patches[{i}]"
+        fields = patch.get("set")
+        places = [(f"{base}.set.introduced", fields.get("introduced"), 0)] if isinstance(fields, dict) else []
+        for group in ("aliases", "facts", "attributes", "relations", "later_summaries", "statuses"):
+            lists = patch.get(group)
+            if not isinstance(lists, dict):
+                continue
+            added, changed = lists.get("add"), lists.get("change")
+            items = [(f"add[{j}]", x) for j, x in enumerate(added if isinstance(added, list) else ())]
+            items += [(f"change[{k!r}]", x) for k, x in (changed.items() if isinstance(changed, dict) else ())]
+            places += [(f"{base}.{group}.{at}.episode", x.get("episode"), 0) for at, x in items if isinstance(x, dict)]
+        errors += _beyond(places, last)
+    return errors
+
+
+def _beyond(places: list[tuple[str, Any, int]], last: int) -> list[str]:
+    out = []
+    for where, value, first in places:
+        n = _as_int(value)
+        if n is not None and first <= n and n > last:
+            out.append(f"{where}: must be between {first} and {last}")
+    return out
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def o_is_extra_name(names: list[tuple[int, str, bool]], i: int) -> bool:

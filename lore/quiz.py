@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from lore.model import MAX_EPISODE, Entry, Kind, LifeState
+from lore.model import Entry, Kind, LifeState
 from lore.normalize import normalize as _normalize
 from lore.render import EntryView
 from lore.spoilers import Mode, Policy
@@ -95,11 +95,11 @@ class VisibleEntry:
         return self.view.title
 
 
-def quiz_policy(policy: Policy) -> Policy:
+def quiz_policy(policy: Policy, last_episode: int) -> Policy:
     """The policy questions are drawn under: only what the viewer sees plainly. Under ``tag`` a
-    spoiler span is not "seen", so it is left out as under ``hide``; ``show`` shows everything."""
-    episode = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
-    return Policy(episode=episode, mode=Mode.HIDE, source=policy.source)
+    spoiler span is not "seen", so it is left out as under ``hide``; ``show`` shows everything
+    (up to ``last_episode``, the franchise's finale)."""
+    return Policy(episode=policy.reach(last_episode), mode=Mode.HIDE, source=policy.source)
 
 
 def visible_entries(rendered: Iterable[tuple[Entry, EntryView | None]]) -> list[VisibleEntry]:
@@ -524,7 +524,7 @@ def draw_from(pool: Sequence[_Spec], count: int, rng: random.Random) -> list[Que
 
 def world_for(service: LoreService, policy: Policy, guild_id: int | None) -> tuple[list[VisibleEntry], int]:
     """The visible world of a guild's lore under ``policy`` (and the episode it stops at)."""
-    p = quiz_policy(policy)
+    p = quiz_policy(policy, service.franchise.last)
     rendered = ((e, service.render(e, p, guild_id)) for e in service.entries(guild_id))
     return visible_entries(rendered), p.episode
 
@@ -536,7 +536,7 @@ _SPECS_MAX = 512
 
 
 def specs_for(service: LoreService, policy: Policy, guild_id: int | None) -> list[_Spec]:
-    p = quiz_policy(policy)
+    p = quiz_policy(policy, service.franchise.last)
     index = service.index_for(guild_id)
     key = (id(service), guild_id, p.episode)
     hit = _SPECS.get(key)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lore.markup import escape, spoiler_block
-from lore.model import MAX_EPISODE, Entry, Kind, LifeState, Status
+from lore.model import EPISODE_CEILING, Entry, Kind, LifeState, Status
 from lore.spoilers import Mode, Policy
 from lore.visible import title_episode
 
@@ -70,6 +70,8 @@ class EntryView:
     episode: dict[str, Any] | None = None  # number, air date; titles once revealed (escaped)
     #: Under ``tag``: one spoiler span with every later item, present whether or not there are any.
     later: str | None = None
+    #: The colour the pack gives the entry, from what the viewer sees (None: the adapter's default).
+    colour: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         def items(xs: list[Item]) -> list[dict[str, Any]]:
@@ -142,7 +144,7 @@ def render_entry(
     if not policy.reveals(entry.introduced):
         return None
     later: list[str] = []  # escaped lines of the later block
-    seen_up_to = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
+    seen_up_to = policy.reach(EPISODE_CEILING)  # under show: every later summary and status
 
     def shown(episode: int) -> bool:
         return policy.reveals(episode)

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from lore.errors import LoreError
-from lore.model import MAX_EPISODE
 
 #: How often a schedule may tick: once a day to once a year (the database checks the same range).
 MIN_EVERY, MAX_EVERY = 1, 365
@@ -163,7 +162,7 @@ def first_tick_after(schedule: Schedule, now: float) -> int:
     return k
 
 
-def step(schedule: Schedule, episode: int, last: int = MAX_EPISODE) -> Advance:
+def step(schedule: Schedule, episode: int, last: int) -> Advance:
     """One tick: the episode moves on by one (never past ``last``)."""
     if episode >= last:
         return Advance(schedule, episode, 0, True)
@@ -171,7 +170,7 @@ def step(schedule: Schedule, episode: int, last: int = MAX_EPISODE) -> Advance:
     return Advance(replace(schedule, ticks=schedule.ticks + 1), reached, 1, reached >= last)
 
 
-def catch_up(schedule: Schedule, episode: int, now: float, last: int = MAX_EPISODE) -> Advance:
+def catch_up(schedule: Schedule, episode: int, now: float, last: int) -> Advance:
     """Every tick due by ``now`` applied at once (a paused schedule does not tick). A schedule
     whose target already stands at ``last`` is finished without ticking."""
     if schedule.paused:
@@ -186,7 +185,7 @@ def catch_up(schedule: Schedule, episode: int, now: float, last: int = MAX_EPISO
     return Advance(replace(schedule, ticks=schedule.ticks + applied), reached, applied, reached >= last)
 
 
-def last_tick(schedule: Schedule, episode: int, last: int = MAX_EPISODE) -> float | None:
+def last_tick(schedule: Schedule, episode: int, last: int) -> float | None:
     """When the schedule would open ``last``, from ``episode`` now (None if it stands there)."""
     if episode >= last:
         return None

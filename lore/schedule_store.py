@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lore.model import MAX_EPISODE
 from lore.schedule import SERVER, Advance, Schedule, ScheduleError, catch_up, first_tick_after
 from lore.spoilers import Setting, resolve_policy
 from lore.store import Store, Tx, guild_scope
@@ -47,7 +46,7 @@ class Started:
 
 
 class Schedules:
-    def __init__(self, store: Store, last_episode: int = MAX_EPISODE):
+    def __init__(self, store: Store, last_episode: int):
         self.store = store
         self.last = last_episode
 

@@ -28,8 +28,9 @@ from lore import feed, snapshot
 from lore.editing import ENTRY_EXISTS, slugify
 from lore.errors import CanonPackError, EntryExists, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
+from lore.franchise import EpisodeError, Franchise, episode_numbers
 from lore.markup import echo, escape, spoiler_block
-from lore.model import MAX_EPISODE, MAX_SLUG, Alias, Entry, Fact, Kind, Pack, PackMeta
+from lore.model import EPISODE_CEILING, MAX_SLUG, Alias, Entry, EpisodeList, Fact, Kind, Pack, PackMeta
 from lore.nameindex import Candidate, EntryRef, NameIndex
 from lore.packs import CANON_PACK_PATH, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
 from lore.patches import apply_patch, diff, effective, is_patch, read_patch
@@ -71,6 +72,8 @@ class Answer:
     #: Under ``tag``, when there is no card: one spoiler span saying what, if anything, the query
     #: names in later episodes (always there, so that its presence tells nothing).
     note: str | None = None
+    #: The franchise's last episode (whether the policy holds anything back).
+    last_episode: int = EPISODE_CEILING
 
     @property
     def found(self) -> bool:
@@ -92,7 +95,7 @@ class Answer:
             "match": self.view.to_json() if self.view else None,
             "candidates": [c.to_json() for c in self.result.candidates],
             "ambiguous": self.result.ambiguous,
-            "hidden": self.policy.holds_back,
+            "hidden": self.policy.holds_back(self.last_episode),
             "later": self.later,
         }
 
@@ -257,6 +260,7 @@ class LoreService:
         self._channel_settings: dict[int, tuple[int, Setting]] = {}
         self._progress: dict[int, int] = {}
         self.canon_meta: PackMeta = PackMeta(name="canon")
+        self.franchise: Franchise = Franchise.of(self.canon_meta)
         self._watcher: asyncio.Task[None] | None = None
         changes = store.feed
         changes.subscribe(feed.ENTRY, self._on_entries)
@@ -357,6 +361,15 @@ class LoreService:
         meta = await self.store.get_meta("canon_meta")
         if meta:
             self.canon_meta = PackMeta.model_validate_json(meta)
+        self.franchise = Franchise.of(self.canon_meta, self._stored_canon())
+
+    def _stored_canon(self) -> Pack | None:
+        """The canon as a pack, for a database whose stored metadata predates episode lists
+        (read only then: the franchise's episodes are the highest the canon names)."""
+        if self.canon_meta.episodes is not None or CANON not in self._scopes:
+            return None
+        docs = self._scopes[CANON].docs.values()
+        return Pack(entries=[_parse(doc) for doc in docs if doc is not None])
 
     async def _on_entries(self, rows: list[feed.ChangeRow]) -> None:
         scopes = dict.fromkeys(row.scope for row in rows)
@@ -441,7 +454,7 @@ class LoreService:
             report = await self._import_in(tx, CANON, changes, author=CANON_AUTHOR, replace=True)
             await self.store.put_meta(tx, "canon_version", str(pack.pack.version))
             await self.store.put_meta(tx, "canon_sha256", digest)
-            await self.store.put_meta(tx, "canon_meta", pack.pack.model_dump_json())
+            await self.store.put_meta(tx, "canon_meta", _franchise_meta(pack).model_dump_json())
         log.info("canon pack %s v%d applied: %s", pack.pack.name, pack.pack.version, report.summary())
         return report
 
@@ -529,7 +542,11 @@ class LoreService:
             if entry.slug in shadowed:  # listed by the canon's episodes, for the canon's entry
                 gate = shadowed[entry.slug]
                 appearances = [dataclasses.replace(a, episode=max(a.episode, gate)) for a in appearances]
-        return render_entry(entry, policy, targets=targets, appearances=appearances)
+        view = render_entry(entry, policy, targets=targets, appearances=appearances)
+        if view is not None:
+            pairs = ((item.label, item.target) for item in view.relations)
+            view.colour = self.franchise.colour_for(view.slug, view.kind, pairs)
+        return view
 
     def _shadowed(self, guild_id: int | None) -> dict[str, int]:
         """Slug -> the canon entry's introduction, for the guild's own entries that have a canon
@@ -567,7 +584,7 @@ class LoreService:
             if entry is not None:
                 view = self.render(entry, policy, guild_id)
         note = self.later_note(query, policy, guild_id, kinds) if view is None else None
-        return Answer(query, policy, result, view, note)
+        return Answer(query, policy, result, view, note, self.franchise.last)
 
     def later_note(
         self, query: str, policy: Policy, guild_id: int | None = None, kinds: Iterable[Kind] | None = None
@@ -702,7 +719,7 @@ class LoreService:
         scopes = [CANON] + ([guild_scope(guild_id)] if guild_id is not None else [])
         ix = self.index_for(guild_id)
         g = self._scopes.get(guild_scope(guild_id)) if guild_id is not None else None
-        bound = MAX_EPISODE if policy.mode is Mode.SHOW else policy.episode
+        bound = policy.reach(self.franchise.last)
         best: dict[str, tuple[int, int, Any, EntryRef]] = {}  # slug -> (part rank, row order, hit, entry)
         for order, hit in enumerate(await self.store.search_text(words, scopes, 2000, bound=bound)):
             if hit.scope == CANON and g is not None and hit.slug in g.docs:
@@ -763,7 +780,7 @@ class LoreService:
         """Set the server's (or one channel's) episode and/or mode, keeping the other part (as
         stored when the write runs: another process's change to it is kept)."""
         if episode is not None:
-            _check_episode(episode)
+            self._check_episode(episode)
         async with self.store.write() as tx:
             if channel_id is None:
                 old = (await self.store.guild_settings([guild_id], tx)).get(guild_id, Setting())
@@ -788,7 +805,7 @@ class LoreService:
 
     async def set_progress(self, user_id: int, episode: int | None) -> None:
         if episode is not None:
-            _check_episode(episode)
+            self._check_episode(episode)
         async with self.store.write() as tx:
             await self.store.put_progress(tx, user_id, episode)
 
@@ -916,7 +933,8 @@ class LoreService:
         scope = self.scope_of(guild_id)
         action = "import" if guild_id is not None else "canon pack"
         canon = self._scopes[CANON].docs.copy()
-        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action, patchable, canon)
+        last = self.franchise.last  # an import adds lore; only the canon pack changes the episode list
+        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action, patchable, canon, last)
         size = len(data.encode() if isinstance(data, str) else data)  # the daily import volume quota
         return await self._import(scope, changes, author, size=size)
 
@@ -945,6 +963,12 @@ class LoreService:
             1 for slug in scope.patches if slug not in scope.docs
         )
 
+    def _check_episode(self, episode: int) -> None:
+        try:
+            self.franchise.check_episode(episode)
+        except EpisodeError as e:
+            raise LoreError(f"{str(e).removesuffix('.')}; nothing was changed.") from None
+
     def _build(self, data: dict[str, Any], guild_id: int | None) -> Entry:
         try:
             entry = Entry.model_validate(data)
@@ -954,6 +978,8 @@ class LoreService:
                 where = ".".join(str(p) for p in err["loc"])
                 msgs.append(f"{where}: {err['msg']}" if where else err["msg"])
             raise LoreError("That entry is not valid: " + "; ".join(msgs)) from None
+        if max(episode_numbers(entry)) > self.franchise.last:
+            raise LoreError(f"That entry is not valid: its episodes must be between 0 and {self.franchise.last}")
         if len(entry.slug) > MAX_SLUG and self.get(entry.slug, guild_id) is None:
             raise LoreError(f"That entry is not valid: slug: must be at most {MAX_SLUG} characters")
         known = self._known_slugs(guild_id) | {entry.slug}
@@ -1009,7 +1035,7 @@ class LoreService:
         (those revealed within ``policy``) become the form's; aliases beyond the policy stay as
         they are, untouched. The entry as stored must still be ``expect`` (else
         :class:`StaleEntry`). Returns the new revision, or None when nothing changed."""
-        _check_episode(introduced)
+        self._check_episode(introduced)
         async with self.store.write() as tx:
             current, base = await self._stored(tx, guild_id, slug)
             if current is None or current != expect:
@@ -1042,7 +1068,7 @@ class LoreService:
         text = text.strip()
         if not 1 <= len(text) <= MAX_FACT_TEXT:
             raise LoreError(f"A fact must be 1 to {MAX_FACT_TEXT} characters long; nothing was changed.")
-        _check_episode(episode)
+        self._check_episode(episode)
 
         def amend(entry: Entry) -> dict[str, Any]:
             fact = Fact(text=text, episode=max(episode, entry.introduced), source=source or f"server {guild_id}")
@@ -1061,7 +1087,7 @@ class LoreService:
         alias = alias.strip()
         if not 1 <= len(alias) <= MAX_ALIAS:
             raise LoreError(f"A name must be 1 to {MAX_ALIAS} characters long; nothing was changed.")
-        _check_episode(episode)
+        self._check_episode(episode)
 
         def amend(entry: Entry) -> dict[str, Any]:
             new = Alias(name=alias, episode=max(episode, entry.introduced))
@@ -1093,7 +1119,7 @@ class LoreService:
         revs = await self.store.history(scope, slug)
         if not revs and guild_id is not None:
             revs = await self.store.history(CANON, slug)
-            if policy is not None and policy.holds_back:
+            if policy is not None and policy.holds_back(self.franchise.last):
                 revs = await self._seen_revisions(slug, revs, policy.episode)
             return History(CANON, revs)
         return History(scope, revs)
@@ -1248,9 +1274,12 @@ class LoreService:
         return revs[slug]
 
 
-def _check_episode(episode: int) -> None:
-    if not 0 <= episode <= MAX_EPISODE:
-        raise LoreError(f"The episode must be between 0 and {MAX_EPISODE}; nothing was changed.")
+def _franchise_meta(pack: Pack) -> PackMeta:
+    """The canon pack's metadata as stored: with its episode list, counted from the pack when it
+    declares none (so every process, and a database opened without the pack, agrees on it)."""
+    if pack.pack.episodes is not None:
+        return pack.pack
+    return pack.pack.model_copy(update={"episodes": EpisodeList(count=Franchise.of(pack.pack, pack).last)})
 
 
 def _prepare(pack: Pack, action: str, canon: dict[str, bytes | None] | None = None) -> list[Change]:
@@ -1284,8 +1313,10 @@ def _parse_and_prepare(
     action: str,
     patchable: set[str] | None = None,
     canon: dict[str, bytes | None] | None = None,
+    last_episode: int | None = None,
 ) -> list[Change]:
-    pack = validate(parse_text(data, name=filename), known_slugs=known, patchable=patchable or ())
+    text = parse_text(data, name=filename)
+    pack = validate(text, known_slugs=known, patchable=patchable or (), last_episode=last_episode)
     return _prepare(pack, action, canon)
 
 

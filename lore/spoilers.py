@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from lore.markup import escape
 from lore.markup import spoiler as wrap
-from lore.model import MAX_EPISODE
+from lore.model import EPISODE_CEILING
 
 
 class Mode(StrEnum):
@@ -30,17 +30,22 @@ class Policy:
     source: PolicySource = PolicySource.DEFAULT
 
     def __post_init__(self) -> None:
-        if not 0 <= self.episode <= MAX_EPISODE:
-            raise ValueError(f"episode must be between 0 and {MAX_EPISODE}")
+        # The franchise's own bound is checked where an episode comes in (``Franchise.check_episode``).
+        if not 0 <= self.episode <= EPISODE_CEILING:
+            raise ValueError(f"episode must be between 0 and {EPISODE_CEILING}")
 
     def reveals(self, episode: int) -> bool:
         """True when something revealed at ``episode`` may be shown plainly."""
         return episode <= self.episode or self.mode is Mode.SHOW
 
-    @property
-    def holds_back(self) -> bool:
-        """Whether this policy leaves anything out (a property of the policy, not of the lore)."""
-        return self.mode is not Mode.SHOW and self.episode < MAX_EPISODE
+    def holds_back(self, last_episode: int) -> bool:
+        """Whether this policy leaves anything out of a franchise ending at ``last_episode`` (a
+        property of the policy and the episode list, not of the lore)."""
+        return self.mode is not Mode.SHOW and self.episode < last_episode
+
+    def reach(self, last_episode: int) -> int:
+        """The last episode shown plainly: the policy's own, or the finale (``last_episode``) under ``show``."""
+        return last_episode if self.mode is Mode.SHOW else self.episode
 
     def footer(self) -> str:
         return f"Spoilers: up to episode {self.episode} · {self.mode.value}"

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from lore.model import Entry, Pack
+from lore.franchise import Franchise
+from lore.model import Entry, EpisodeList, Pack
 
 
 def title_episode(entry: Entry) -> int | None:
@@ -74,8 +75,12 @@ def visible_entries(entries: Iterable[Entry], episode: int) -> list[Entry]:
 
 
 def visible_pack(pack: Pack, episode: int) -> Pack:
-    """The visible world of a whole pack at ``episode`` (its metadata unchanged)."""
-    return Pack(pack=pack.pack, entries=visible_entries(pack.entries, episode))
+    """The visible world of a whole pack at ``episode``: the same franchise (its metadata, with
+    the episode list the whole pack has, declared or not), only the later lore left out."""
+    meta = pack.pack
+    if meta.episodes is None:  # counted from the whole pack: the list is the franchise's, not lore
+        meta = meta.model_copy(update={"episodes": EpisodeList(count=Franchise.of(meta, pack).last)})
+    return Pack(pack=meta, entries=visible_entries(pack.entries, episode))
 
 
 def write_visible_pack(pack: Pack, episode: int, path: Path) -> Path:

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from lore import EntryExists, Kind, LoreError, Mode, Policy, new_entry, parse_aliases, parse_episode, shown_aliases
+from lore import (
+    EntryExists,
+    Franchise,
+    Kind,
+    LoreError,
+    Mode,
+    Policy,
+    new_entry,
+    parse_aliases,
+    parse_episode,
+    shown_aliases,
+)
+from lore.model import EpisodeList, PackMeta
+
+#: A franchise of 13 episodes without seasons (the canon's list).
+THIRTEEN = Franchise.of(PackMeta(episodes=EpisodeList(count=13)))
 
 G = 42
 EVERYTHING = Policy(13, Mode.SHOW)
@@ -33,12 +48,14 @@ async def test_a_new_entry_takes_a_free_slug(mini):
     with pytest.raises(EntryExists):
         mini.new_slug("Mars", EVERYTHING, G)
     assert mini.new_slug("Café Ünter Mars!", EVERYTHING, G) == "cafe-unter-mars"
-    data = new_entry(Kind.LOCATION, "Phobos", "A moon.", parse_aliases("Fear @ 3"), parse_episode("2"))
+    data = new_entry(
+        Kind.LOCATION, "Phobos", "A moon.", parse_aliases(THIRTEEN, "Fear @ 3"), parse_episode(THIRTEEN, "2")
+    )
     assert data["aliases"] == [{"name": "Fear", "episode": 3}] and data["slug"] == "phobos"
     revision = await mini.save_entry(G, data, "admin", "add")
     assert mini.restores("phobos", revision + 1, EVERYTHING) == revision  # the server's own: the one before
     with pytest.raises(LoreError, match="from 0 to 13"):
-        parse_episode("14")
+        parse_episode(THIRTEEN, "14")
 
 
 async def test_a_form_shows_only_the_aliases_the_channel_may_see(mini):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from lore.model import MAX_EPISODE, RELATION_LABELS, Entry, Kind, Pack, RelationType
+from lore.model import RELATION_LABELS, Entry, Kind, Pack, RelationType
 from lore.visible import title_episode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +31,8 @@ FACTIONS = [
     "panacea-corporation",
     "carnival",
 ]
+#: The series' episode count, as the pack declares it.
+LAST_EPISODE = 13
 IMMORTAL_NINE = {
     "nius",
     "achillus",
@@ -118,6 +120,20 @@ def test_pack_validates() -> None:
     assert len(pack.entries) >= 80
 
 
+def test_pack_defines_the_franchise() -> None:
+    """The canon's metadata is the franchise: 13 episodes, its series card, the bot's name, the
+    /immortal-nine roster command, and a colour for every faction of the pack."""
+    meta = load_pack().pack
+    assert meta.episodes is not None and meta.episodes.count == LAST_EPISODE and not meta.episodes.seasons
+    assert meta.series == "metallic-rouge"
+    assert meta.bot.name == "Metallic Rouge lore bot" and "subtitles" in meta.bot.about
+    [roster] = meta.rosters
+    assert (roster.command, roster.group, roster.title) == ("immortal-nine", "immortal-nine", "The Immortal Nine")
+    slugs = {e.slug: e for e in load_pack().entries}
+    assert all(slugs[slug].kind is Kind.FACTION for slug in meta.colours.entries)
+    assert set(meta.colours.kinds) == set(Kind)
+
+
 def test_slugs_unique() -> None:
     slugs = [e.slug for e in load_pack().entries]
     assert len(slugs) == len(set(slugs))
@@ -160,7 +176,7 @@ def test_main_characters_exist() -> None:
 def test_all_thirteen_episodes() -> None:
     entries = entries_by_slug()
     numbers = []
-    for n in range(1, MAX_EPISODE + 1):
+    for n in range(1, LAST_EPISODE + 1):
         e = entries[f"episode-{n}"]
         assert e.kind is Kind.EPISODE
         assert e.episode is not None
@@ -172,7 +188,7 @@ def test_all_thirteen_episodes() -> None:
         assert all(f.episode in (0, n) for f in e.facts), f"episode-{n}: synopsis facts belong to episode {n}"
         assert any(f.episode == n for f in e.facts), f"episode-{n} has no synopsis"
     episode_numbers = sorted(e.episode.number for e in load_pack().entries if e.episode is not None)
-    assert episode_numbers == list(range(1, MAX_EPISODE + 1))
+    assert episode_numbers == list(range(1, LAST_EPISODE + 1))
 
 
 def test_every_fact_and_attribute_is_sourced() -> None:
@@ -297,7 +313,7 @@ def test_twist_phrases_appear_at_their_reveal() -> None:
     assert twists
     for t in twists:
         phrase, episode = t["phrase"].lower(), t["episode"]
-        assert 1 <= episode <= MAX_EPISODE, t
+        assert 1 <= episode <= LAST_EPISODE, t
         assert phrase in visible_text(pack, episode), f"{t['phrase']!r} is not in the pack at episode {episode}"
 
 
@@ -410,11 +426,11 @@ def test_no_name_is_mentioned_before_the_episode_that_reveals_it() -> None:
     import re
 
     pack = load_pack()
-    texts = [visible_text(pack, episode) for episode in range(MAX_EPISODE + 1)]
+    texts = [visible_text(pack, episode) for episode in range(LAST_EPISODE + 1)]
     first: dict[str, int] = {}
     for e in pack.entries:
         for name, revealed in e.all_names():
-            first[name.lower()] = min(revealed, first.get(name.lower(), MAX_EPISODE))
+            first[name.lower()] = min(revealed, first.get(name.lower(), LAST_EPISODE))
     found = []
     for e in pack.entries:
         for name, _ in e.all_names():

@@ -41,10 +41,12 @@ def test_ask_no_match_is_still_exit_zero(db, capsys):
     assert json.loads(capsys.readouterr().out)["match"] is None
 
 
-def test_ask_bad_arguments_exit_2(db):
-    with pytest.raises(SystemExit) as exc:
-        main(["ask", "x", "--episode", "14"])
-    assert exc.value.code == 2
+def test_ask_bad_arguments_exit_2(db, capsys):
+    # the episode is read against the pack's episode list (13 for Metallic Rouge), once it is open
+    assert main(["ask", "x", "--episode", "14"]) == 2
+    assert "--episode: The episode must be a number from 0 to 13." in capsys.readouterr().err
+    assert main(["ask", "x", "--episode", "s1e2"]) == 2
+    assert "This series has no seasons" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["ask", "x", "--mode", "loud"])
     assert exc.value.code == 2

@@ -272,7 +272,7 @@ async def test_painter_gives_a_sentence_when_drawing_takes_too_long(mini, monkey
 
 
 async def test_the_readme_examples_are_drawn_by_the_project(tmp_path):
-    from bot.pictures.examples import DEFAULT_DIR, write_examples
+    from bench.examples import DEFAULT_DIR, write_examples
 
     written = await write_examples(tmp_path)
     assert sorted(p.name for p in written) == ["relations-naomi-orthmann-ep5.png", "timeline-ep1-5.png"]

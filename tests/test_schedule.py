@@ -108,9 +108,9 @@ def test_catching_up_equals_stepping_one_by_one(s, episode, last, after, paused)
 @given(schedules, st.integers(0, 12), st.floats(0, 400 * DAY), st.floats(0, 400 * DAY))
 def test_catching_up_in_two_goes_equals_one(s, episode, a, b):
     t1, t2 = s.next_at + a, s.next_at + a + b
-    once = catch_up(s, episode, t2)
-    first = catch_up(s, episode, t1)
-    twice = first if first.finished else catch_up(first.schedule, first.episode, t2)
+    once = catch_up(s, episode, t2, 13)
+    first = catch_up(s, episode, t1, 13)
+    twice = first if first.finished else catch_up(first.schedule, first.episode, t2, 13)
     assert (twice.schedule, twice.episode, twice.finished) == (once.schedule, once.episode, once.finished)
     assert first.ticks + (0 if first.finished else twice.ticks) == once.ticks
 

@@ -27,13 +27,14 @@ async def test_a_tick_moves_the_episode_once_and_every_process_sees_it(db_target
     two = await LoreService.open(db_target, canon_pack=MINI_PACK)
     try:
         await one.set_policy(5, episode=3, mode=Mode.HIDE)
-        started = await Schedules(one.store).start(weekly(announce_channel_id=77))
+        started = await Schedules(one.store, one.franchise.last).start(weekly(announce_channel_id=77))
         assert started.episode == 3 and not started.replaced
-        assert await Schedules(two.store).due(FIRST - 1) == []
-        assert await Schedules(two.store).due(FIRST) == [(5, 0)]
+        assert await Schedules(two.store, two.franchise.last).due(FIRST - 1) == []
+        assert await Schedules(two.store, two.franchise.last).due(FIRST) == [(5, 0)]
         # both processes tick for the same instant, at once: the episode moves on once
         results = await asyncio.gather(
-            Schedules(one.store).advance(5, 0, FIRST + 5), Schedules(two.store).advance(5, 0, FIRST + 5)
+            Schedules(one.store, one.franchise.last).advance(5, 0, FIRST + 5),
+            Schedules(two.store, two.franchise.last).advance(5, 0, FIRST + 5),
         )
         opened = [r for r in results if r is not None]
         assert len(opened) == 1 and opened[0].episode == 4 and opened[0].ticks == 1
@@ -41,10 +42,10 @@ async def test_a_tick_moves_the_episode_once_and_every_process_sees_it(db_target
         await two.refresh(0)
         for svc in (one, two):
             assert svc.server_setting(5).episode == 4 and svc.server_setting(5).mode is Mode.HIDE  # mode kept
-        stored = await Schedules(two.store).get(5)
+        stored = await Schedules(two.store, two.franchise.last).get(5)
         assert stored is not None and stored.ticks == 1 and stored.next_at == FIRST + 7 * DAY
         # three weeks later at once: caught up to episode 7, one result
-        caught = await Schedules(two.store).advance(5, 0, FIRST + 22 * DAY)
+        caught = await Schedules(two.store, two.franchise.last).advance(5, 0, FIRST + 22 * DAY)
         assert caught is not None and (caught.episode, caught.ticks) == (7, 3)
     finally:
         await one.close()
@@ -52,7 +53,7 @@ async def test_a_tick_moves_the_episode_once_and_every_process_sees_it(db_target
 
 
 async def test_pause_resume_clear_and_refusals(mini):
-    schedules = Schedules(mini.store)
+    schedules = Schedules(mini.store, mini.franchise.last)
     await mini.set_policy(5, channel_id=9, episode=12)
     await schedules.start(weekly(channel=9))
     assert (await schedules.pause(5, 9)).after is not None

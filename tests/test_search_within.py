@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cogs.lookup import IMMORTAL_NINE, nine_choices, plan_answer
+from bot.cogs.lookup import plan_answer, roster_choices
 from lore import nameindex
 from lore.model import Kind
 from lore.packs import CANON_PACK_PATH, load_pack
 from lore.search import IndexRecord, LayeredIndex, NameIndex
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
+from tests.counterfactual.harness import IMMORTAL_NINE
 
 CANON = [IndexRecord.of(e) for e in load_pack(CANON_PACK_PATH).entries]
 #: Non-members whose names a query matches better than the one member it means.
@@ -84,11 +85,11 @@ async def test_the_roster_autocomplete_renders_nothing_and_offers_every_visible_
             with monkeypatch.context() as mp:
                 mp.setattr(LoreService, "render", lambda *a, **k: pytest.fail("autocomplete rendered an entry"))
                 mp.setattr(LoreService, "roster", lambda *a, **k: pytest.fail("autocomplete built the roster"))
-                offered = {c.value for c in nine_choices(svc, "", policy, None)} - {"\u2063no-match"}
+                offered = {c.value for c in roster_choices(svc, IMMORTAL_NINE, "", policy, None)} - {"\u2063no-match"}
                 assert offered == shown
                 for line in roster.members if roster else []:
                     typed = svc.get(line.slug).name[:4]
-                    assert line.slug in {c.value for c in nine_choices(svc, typed, policy, None)}
+                    assert line.slug in {c.value for c in roster_choices(svc, IMMORTAL_NINE, typed, policy, None)}
 
 
 async def test_a_member_lookup_offers_members_only(tmp_path):

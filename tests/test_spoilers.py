@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lore.markup import escape
-from lore.model import Alias, Attribute, Entry, Fact, Kind, Relation, RelationType, Status
+from lore.model import EPISODE_CEILING, Alias, Attribute, Entry, Fact, Kind, Relation, RelationType, Status
 from lore.render import render_entry
 from lore.spoilers import Mode, Policy, PolicySource, Setting, resolve_policy, spoiler
 from tests.counterfactual.markup import outside, spans
@@ -167,7 +167,13 @@ def test_spoiler_span_cannot_be_closed_early(text):
         i += 1
 
 
-@pytest.mark.parametrize("bad", [-1, 14])
+@pytest.mark.parametrize("bad", [-1, EPISODE_CEILING + 1])
 def test_policy_rejects_out_of_range(bad):
     with pytest.raises(ValueError):
         Policy(bad, Mode.TAG)
+
+
+def test_policy_holds_back_until_the_franchises_last_episode():
+    assert Policy(12, Mode.TAG).holds_back(13) and not Policy(13, Mode.TAG).holds_back(13)
+    assert Policy(13, Mode.HIDE).holds_back(24) and not Policy(0, Mode.SHOW).holds_back(24)
+    assert Policy(3, Mode.SHOW).reach(24) == 24 and Policy(3, Mode.TAG).reach(24) == 3

@@ -13,13 +13,6 @@ from bot import embeds, limits
 from bot.replies import lore_for, policy_for, send
 from lore import Kind, LoreService, Policy, __version__
 
-SERIES_SLUG = "metallic-rouge"
-SOURCE_NOTE = (
-    "Lore is written in our own words from a published review, a Fiction Horizon article, the show's "
-    "Japanese subtitles and episode recaps; every fact records its source and the episode that reveals it."
-)
-
-
 AnyCommand = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
 
 
@@ -43,9 +36,10 @@ class Info(commands.Cog):
         rows = _walk(self.bot.tree.get_commands())
         public = [r for r in rows if not r[0].startswith(("/spoilers", "/lore-admin"))]
         admin = [r for r in rows if r[0].startswith(("/spoilers", "/lore-admin"))]
+        franchise = lore_for(interaction).franchise
         embed = discord.Embed(
-            title="Metallic Rouge lore bot",
-            colour=embeds.KIND_COLOURS[Kind.SERIES],
+            title=limits.shorten(franchise.bot.name, limits.EMBED_TITLE),
+            colour=embeds.kind_colour(franchise, Kind.SERIES),
             description=(
                 f"**Spoilers here:** up to episode {policy.episode} · {policy.mode.value} ({policy.source.value}).\n"
                 "Names accept typos, aliases and Japanese. Add `private:True` to a lookup for an answer only you "
@@ -68,7 +62,8 @@ class Info(commands.Cog):
 def about_pages(lore: LoreService, policy: Policy, guild_id: int | None, version: str) -> list[discord.Embed]:
     """The series card and the bot's own card (its entry count is of what this channel may see)."""
     pages: list[discord.Embed] = []
-    series = lore.get(SERIES_SLUG, guild_id)
+    franchise = lore.franchise
+    series = lore.get(franchise.series, guild_id) if franchise.series else None
     view = lore.render(series, policy, guild_id) if series else None
     if view is not None:
         pages = embeds.entry_pages(view)[:1]
@@ -77,7 +72,11 @@ def about_pages(lore: LoreService, policy: Policy, guild_id: int | None, version
     about.add_field(name="Bot version", value=version, inline=True)
     about.add_field(name="Lore pack", value=f"{meta.name} v{meta.version}", inline=True)
     about.add_field(name="Entries", value=str(lore.entry_count(policy, guild_id)), inline=True)
-    about.add_field(name="Where the lore comes from", value=SOURCE_NOTE + f" ({len(meta.sources)} sources)")
+    sources = f"{len(meta.sources)} sources"
+    note = (
+        f"{franchise.bot.about} ({sources})" if franchise.bot.about else f"Every fact records its source ({sources})."
+    )
+    about.add_field(name="Where the lore comes from", value=limits.shorten(note, limits.FIELD_VALUE))
     about.set_footer(text=embeds.footer_text(policy))
     pages.append(about)
     return pages

@@ -1,23 +1,25 @@
-"""Lookup commands for everyone: /lore, /character, /faction, /concept, /immortal-nine, /episode, /search."""
+"""Lookup commands for everyone: /lore, /character, /faction, /concept, the roster commands the
+pack declares, /episode, /search."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, limits
+from bot.episodes import bind_episodes, episode_option, franchise_of
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
 from bot.views import DidYouMean, Paginator
-from lore import MAX_EPISODE, Candidate, Kind, LoreService, Policy, echo, escape
+from lore import Candidate, FeaturedRoster, Kind, LoreService, Policy, echo, escape
 
 #: Value of the single "no match" autocomplete choice (Discord caches an empty list of choices).
 NO_MATCH = "\u2063no-match"
-IMMORTAL_NINE = "immortal-nine"
 CONCEPT_KINDS = (Kind.CONCEPT, Kind.LOCATION)
 #: A weak match at least this good is offered as "did you mean"; below it, the user gets suggestions.
 DID_YOU_MEAN_FLOOR = 60.0
@@ -101,11 +103,11 @@ def plan_answer(
     return Planned(content=no_match_message(query, candidates, later))
 
 
-def nine_choices(
-    lore: LoreService, current: str, policy: Policy, guild_id: int | None
+def roster_choices(
+    lore: LoreService, group: str, current: str, policy: Policy, guild_id: int | None
 ) -> list[app_commands.Choice[str]]:
-    """Autocomplete of /immortal-nine's member: the members the roster shows."""
-    members = lore.roster_members(IMMORTAL_NINE, policy, guild_id) or frozenset()
+    """Autocomplete of a roster command's member: the members the roster shows."""
+    members = lore.roster_members(group, policy, guild_id) or frozenset()
     return choices_for(lore.complete(current, policy, guild_id, (Kind.CHARACTER,), within=members), current)
 
 
@@ -212,41 +214,16 @@ class Lookup(commands.Cog):
     async def _concept_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await autocomplete_entries(interaction, current, CONCEPT_KINDS)
 
-    # -- /immortal-nine ----------------------------------------------------------------------
-    @app_commands.command(name="immortal-nine", description="The Immortal Nine: the roster, or one member's card")
-    @app_commands.describe(member="One member (leave empty for the roster)", private=PRIVATE_HELP)
-    async def immortal_nine(
-        self, interaction: discord.Interaction, member: str | None = None, private: bool = False
-    ) -> None:
-        lore = lore_for(interaction)
-        policy = policy_for(interaction, private)
-        if member is None:
-            roster = lore.roster(IMMORTAL_NINE, policy, interaction.guild_id)
-            if roster is None:
-                await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
-                return
-            await reply_pages(interaction, embeds.roster_pages(roster), ephemeral=private)
-            return
-        members = lore.roster_members(IMMORTAL_NINE, policy, interaction.guild_id)
-        if members is None:
-            await send(interaction, "The Immortal Nine are not part of this server's lore.", ephemeral=True)
-            return
-        await answer(interaction, member, (Kind.CHARACTER,), private, within=members)
-
-    @immortal_nine.autocomplete("member")
-    async def _nine_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if limits_of(interaction).too_long(current):
-            return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
-        private = bool(getattr(interaction.namespace, "private", False))
-        return nine_choices(lore_for(interaction), current, policy_for(interaction, private), interaction.guild_id)
+    # -- the roster commands the pack declares come here: see roster_command -------------------
 
     # -- /episode ----------------------------------------------------------------------------
     @app_commands.command(name="episode", description="An episode: title, air date and synopsis")
-    @app_commands.describe(number=f"Episode number, 1 to {MAX_EPISODE}", private=PRIVATE_HELP)
+    @app_commands.describe(number="Episode number, {first} to {last}", private=PRIVATE_HELP)
+    @episode_option(number=1)
     async def episode(
         self,
         interaction: discord.Interaction,
-        number: app_commands.Range[int, 1, MAX_EPISODE],
+        number: int,
         private: bool = False,
     ) -> None:
         planned = episode_reply(lore_for(interaction), number, policy_for(interaction, private), interaction.guild_id)
@@ -269,5 +246,54 @@ class Lookup(commands.Cog):
         await reply_pages(interaction, embeds.search_pages(results, policy), ephemeral=private)
 
 
+def roster_command(spec: FeaturedRoster) -> app_commands.Command[Any, ..., None]:
+    """The command a pack declares for a featured roster (``pack.rosters``): the roster of
+    ``spec.group``, or one member's card, with autocomplete over the members the roster shows."""
+
+    async def show_roster(interaction: discord.Interaction, member: str | None = None, private: bool = False) -> None:
+        lore = lore_for(interaction)
+        policy = policy_for(interaction, private)
+        missing = f"{spec.title} are not part of this server's lore."
+        if member is None:
+            roster = lore.roster(spec.group, policy, interaction.guild_id)
+            if roster is None:
+                await send(interaction, missing, ephemeral=True)
+                return
+            await reply_pages(interaction, embeds.roster_pages(roster), ephemeral=private)
+            return
+        members = lore.roster_members(spec.group, policy, interaction.guild_id)
+        if members is None:
+            await send(interaction, missing, ephemeral=True)
+            return
+        await answer(interaction, member, (Kind.CHARACTER,), private, within=members)
+
+    async def member_ac(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if limits_of(interaction).too_long(current):
+            return await autocomplete_entries(interaction, current, (Kind.CHARACTER,))
+        private = bool(getattr(interaction.namespace, "private", False))
+        lore = lore_for(interaction)
+        return roster_choices(lore, spec.group, current, policy_for(interaction, private), interaction.guild_id)
+
+    described = app_commands.describe(member=spec.member, private=PRIVATE_HELP)(show_roster)
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=spec.command, description=spec.description, callback=described
+    )
+    command.autocomplete("member")(member_ac)
+    return command
+
+
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Lookup(bot))
+    franchise = franchise_of(bot)
+    cog = Lookup(bot)
+    bind_episodes(cog, franchise)
+    # The pack's roster commands take the place the canon's roster always had (after /concept): the
+    # synced tree, and so its hash, stays what installs already have.
+    own = list(cog.__cog_app_commands__)
+    taken = {c.name for c in own} | {c.name for c in bot.tree.get_commands()}
+    for spec in franchise.rosters:
+        if spec.command in taken:
+            raise RuntimeError(f"the pack's roster command /{spec.command} clashes with another command")
+        taken.add(spec.command)
+    at = next((i + 1 for i, c in enumerate(own) if c.name == "concept"), len(own))
+    cog.__cog_app_commands__ = own[:at] + [roster_command(spec) for spec in franchise.rosters] + own[at:]
+    await bot.add_cog(cog)

@@ -10,11 +10,11 @@ from discord.ext import commands
 
 from bot import embeds, limits
 from bot.cogs.lookup import NO_MATCH, PRIVATE_HELP, autocomplete_entries, no_match_message
-from bot.palette import KIND_COLOURS
+from bot.episodes import add_cog, episode_option
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
-from lore import MAX_EPISODE, MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, echo, escape, last_episode
+from lore import MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, echo, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
@@ -129,22 +129,23 @@ class Pictures(commands.Cog):
     # -- /timeline -----------------------------------------------------------------------------
     @app_commands.command(name="timeline", description="A picture of the story episode by episode, up to your episode")
     @app_commands.describe(
-        first=f"First episode (1 to {MAX_EPISODE})",
-        last=f"Last episode (1 to {MAX_EPISODE}; default: the last one the spoiler setting reaches)",
+        first="First episode ({first} to {last})",
+        last="Last episode ({first} to {last}; default: the last one the spoiler setting reaches)",
         private=PRIVATE_HELP,
     )
     @app_commands.rename(first="from", last="to")
     @heavy("pictures")
+    @episode_option(first=1, last=1)
     async def timeline(
         self,
         interaction: discord.Interaction,
-        first: app_commands.Range[int, 1, MAX_EPISODE] = 1,
-        last: app_commands.Range[int, 1, MAX_EPISODE] | None = None,
+        first: int = 1,
+        last: int | None = None,
         private: bool = False,
     ) -> None:
         lore = lore_for(interaction)
         policy = policy_for(interaction, private)
-        reach = last_episode(policy)
+        reach = last_episode(lore, policy)
         if last is not None and first > last:
             await send(interaction, "`from` must not come after `to`.", ephemeral=True)
             return
@@ -173,7 +174,7 @@ class Pictures(commands.Cog):
         out = []
         for i, page in enumerate(pages, 1):
             title = "Timeline" + (f" ({i}/{len(pages)})" if len(pages) > 1 else "")
-            embed = discord.Embed(title=title, colour=KIND_COLOURS[Kind.EPISODE])
+            embed = discord.Embed(title=title, colour=embeds.kind_colour(lore.franchise, Kind.EPISODE))
             if i == 1:
                 embed.description = f"Titles, deaths and identity reveals, {_reach_text(policy)}."
             embed.set_image(url=f"attachment://{page.filename}")
@@ -183,4 +184,4 @@ class Pictures(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Pictures(bot))
+    await add_cog(bot, Pictures(bot))

@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.episodes import add_cog, episode_option
 from bot.replies import defer, lore_for, send
-from lore import MAX_EPISODE
 
 
 class Progress(commands.GroupCog, group_name="progress", group_description="Your own watch progress"):
@@ -16,8 +16,9 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
         super().__init__()
 
     @app_commands.command(name="set", description="Set how far you have watched (used by private replies)")
-    @app_commands.describe(episode=f"The last episode you have watched, 0 to {MAX_EPISODE}")
-    async def set_(self, interaction: discord.Interaction, episode: app_commands.Range[int, 0, MAX_EPISODE]) -> None:
+    @app_commands.describe(episode="The last episode you have watched, {first} to {last}")
+    @episode_option(episode=0)
+    async def set_(self, interaction: discord.Interaction, episode: int) -> None:
         await defer(interaction)
         await lore_for(interaction).set_progress(interaction.user.id, episode)
         await send(
@@ -47,4 +48,4 @@ class Progress(commands.GroupCog, group_name="progress", group_description="Your
 
 
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Progress(bot))
+    await add_cog(bot, Progress(bot))

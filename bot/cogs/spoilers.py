@@ -7,11 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_group_check, guild_id_of
+from bot.episodes import add_cog, episode_option
 from bot.replies import defer, lore_for, policy_for, send
 from bot.scheduler import ScheduleTicker
 from lore import (
     DEFAULT_POLICY,
-    MAX_EPISODE,
     SCHEDULE_SERVER,
     Mode,
     Schedule,
@@ -68,25 +68,26 @@ def _when(at: float, style: str = "F") -> str:
     return f"<t:{int(at)}:{style}> (<t:{int(at)}:R>)"
 
 
-def _plan(s: Schedule, episode: int) -> str:
-    """What a schedule will do, from the target's ``episode`` now (episode numbers and times only)."""
-    if episode >= MAX_EPISODE:
+def _plan(s: Schedule, episode: int, last: int) -> str:
+    """What a schedule will do, from the target's ``episode`` now, in a franchise ending at
+    episode ``last`` (episode numbers and times only)."""
+    if episode >= last:
         return f"at episode {episode}, the last: nothing left to open"
-    if episode + 1 == MAX_EPISODE:
-        return f"episode {MAX_EPISODE}, the last, opens {_when(s.next_at)}"
-    until = last_tick(s, episode)
+    if episode + 1 == last:
+        return f"episode {last}, the last, opens {_when(s.next_at)}"
+    until = last_tick(s, episode, last)
     every = "every day" if s.every_days == 1 else f"every {s.every_days} days"
     end = f" (<t:{int(until)}:D>)" if until is not None else ""
-    return f"episode {episode + 1} opens {_when(s.next_at)}, then one episode {every} until episode {MAX_EPISODE}{end}"
+    return f"episode {episode + 1} opens {_when(s.next_at)}, then one episode {every} until episode {last}{end}"
 
 
-def _show_line(s: Schedule, episode: int) -> str:
+def _show_line(s: Schedule, episode: int, last: int) -> str:
     where = "This server" if s.channel_id == SCHEDULE_SERVER else f"<#{s.channel_id}>"
     announce = f"announced in <#{s.announce_channel_id}>" if s.announce_channel_id else "not announced"
     if s.paused:
         state = f"**paused** at episode {episode} (resuming goes on from the next opening still ahead)"
     else:
-        state = _plan(s, episode)
+        state = _plan(s, episode, last)
     return f"**{where}**: {state}; zone {s.zone}; {announce}."
 
 
@@ -132,7 +133,8 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         return await admin_group_check(interaction)
 
     def _schedules(self, interaction: discord.Interaction) -> Schedules:
-        return Schedules(lore_for(interaction).store)
+        lore = lore_for(interaction)
+        return Schedules(lore.store, lore.franchise.last)
 
     @schedule.command(name="start", description="Open the next episode at a date and time, then one every few days")
     @app_commands.describe(
@@ -166,7 +168,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         where = _target(wanted.channel_id)
         lines = [
             f"**Schedule set for {where}**" + (" (it replaces the one before)" if started.replaced else "") + ":",
-            f"• {_plan(wanted, started.episode)}.",
+            f"• {_plan(wanted, started.episode, lore_for(interaction).franchise.last)}.",
             f"• Understood: {when.understood()}.",
         ]
         if wanted.channel_id == SCHEDULE_SERVER:
@@ -213,7 +215,8 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
             return
         lines = ["**Spoiler schedules**"]
         for s in found[:SHOW_AT_MOST]:
-            lines.append(_show_line(s, await schedules.episode_of(guild_id, s.channel_id)))
+            episode = await schedules.episode_of(guild_id, s.channel_id)
+            lines.append(_show_line(s, episode, lore_for(interaction).franchise.last))
         if len(found) > SHOW_AT_MOST:
             lines.append(f"… and {len(found) - SHOW_AT_MOST} more channel schedule(s).")
         await send(interaction, "\n".join(lines), ephemeral=True)
@@ -252,7 +255,8 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
             text = f"The schedule of {where} is not paused; nothing changed."
         else:
             episode = await schedules.episode_of(guild_id, target)
-            text = f"Resumed the schedule of {where}: {_plan(changed.after, episode)}."
+            plan = _plan(changed.after, episode, lore_for(interaction).franchise.last)
+            text = f"Resumed the schedule of {where}: {plan}."
         await send(interaction, text, ephemeral=True)
 
     @schedule.command(name="clear", description="Remove a schedule (the episode stays where it is)")
@@ -302,11 +306,12 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         await send(interaction, "\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="episode", description="Set how far this server (or one channel) has watched")
-    @app_commands.describe(number=f"Episodes watched, 0 to {MAX_EPISODE}", channel=CHANNEL_HELP)
+    @app_commands.describe(number="Episodes watched, {first} to {last}", channel=CHANNEL_HELP)
+    @episode_option(number=0)
     async def episode(
         self,
         interaction: discord.Interaction,
-        number: app_commands.Range[int, 0, MAX_EPISODE],
+        number: int,
         channel: OverrideChannel | None = None,
     ) -> None:
         await defer(interaction)
@@ -346,4 +351,4 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
 
 
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Spoilers(bot))
+    await add_cog(bot, Spoilers(bot))

@@ -150,7 +150,11 @@ class Painter:
             candidates = event_candidates(lore, guild_id)
             self._candidates.put((version, guild_id), candidates, 1)
         tl = timeline(lore, policy, guild_id, first, last, candidates=candidates)
-        pages = timeline_draw.draw(tl, policy.footer())
+        series = lore.franchise.series  # the heading names the series, as the viewer sees it
+        entry = lore.get(series, guild_id) if series else None
+        view = lore.render(entry, policy, guild_id) if entry is not None else None
+        heading = f"{view.title} — timeline" if view is not None else "Timeline"
+        pages = timeline_draw.draw(tl, policy.footer(), heading)
         if not pages:
             return []
         span = f"{tl.first}-{tl.last}" if tl.first != tl.last else f"{tl.first}"
@@ -167,7 +171,8 @@ class Painter:
     async def timeline(
         self, lore: LoreService, policy: Policy, guild_id: int | None, first: int = 1, last: int | None = None
     ) -> list[Picture]:
-        last = last_episode(policy) if last is None else min(last, last_episode(policy))
+        reach = last_episode(lore, policy)
+        last = reach if last is None else min(last, reach)
         key = self.timeline_key(lore, policy, guild_id, first, last)
         found = self.cache.get(key)
         if isinstance(found, list):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import networkx as nx
 from PIL import Image, ImageDraw
 
-from bot.palette import FACTION_COLOURS, KIND_COLOURS
+from bot.palette import KIND_COLOURS
 from bot.pictures import style
 from bot.pictures.fonts import draw_text, fit, text_width
-from lore import Kind, RelationGraph, RelationType
+from lore import GraphNode, Kind, RelationGraph, RelationType
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 _Rel = tuple[str, str, RelationType]  # source, target, type
@@ -118,12 +118,13 @@ class MapLayout:
     subtitle: str
 
 
-def node_colour(group: str, group_name: str, kind: Kind) -> int:
-    if group:
-        if group in FACTION_COLOURS:
-            return FACTION_COLOURS[group]
-        return _SPARE[sum(map(ord, group_name or group)) % len(_SPARE)]
-    return KIND_COLOURS.get(kind, 0x7F8C8D)
+def node_colour(node: GraphNode) -> int:
+    """The pack's colour for the node, else a spare one for its group, else its kind's default."""
+    if node.colour is not None:
+        return node.colour
+    if node.group:
+        return _SPARE[sum(map(ord, node.group_name or node.group)) % len(_SPARE)]
+    return KIND_COLOURS.get(node.kind, 0x7F8C8D)
 
 
 def _best_shift(parents: list[float], count: int) -> int:
@@ -262,7 +263,7 @@ def layout(graph: RelationGraph, caption: str) -> MapLayout:
         bx = boxes[n.slug]
         box = (round(bx[0] + dx), round(bx[1] + dy), round(bx[2] + dx), round(bx[3] + dy))
         _, _, name, sub = sizes[n.slug]
-        placed[n.slug] = NodeLayout(n.slug, box, node_colour(n.group, n.group_name, n.kind), name, sub, n.depth == 0)
+        placed[n.slug] = NodeLayout(n.slug, box, node_colour(n), name, sub, n.depth == 0)
     lines = []
     for pair in sorted(by_pair, key=lambda p: tuple(sorted(p))):
         rels = by_pair[pair]
@@ -275,12 +276,13 @@ def layout(graph: RelationGraph, caption: str) -> MapLayout:
 
 def _legend(graph: RelationGraph, by_pair: dict[frozenset[str], list[_Rel]]) -> list[tuple[str, int, str]]:
     seen: dict[str, tuple[str, int, str]] = {}
-    groups = sorted({(n.group_name, n.group) for n in graph.nodes if n.group}, key=lambda t: (t[0].casefold(), t[1]))
-    for name, slug in groups:
-        seen[f"g:{slug}"] = (name, node_colour(slug, name, Kind.FACTION), "node")
+    members = {n.group: n for n in graph.nodes if n.group}
+    for n in sorted(members.values(), key=lambda n: (n.group_name.casefold(), n.group)):
+        seen[f"g:{n.group}"] = (n.group_name, node_colour(n), "node")
     for kind in Kind:
-        if any(not n.group and n.kind is kind for n in graph.nodes):
-            seen[f"k:{kind.value}"] = (KIND_NAMES[kind], node_colour("", "", kind), "node")
+        plain = next((n for n in graph.nodes if not n.group and n.kind is kind), None)
+        if plain is not None:
+            seen[f"k:{kind.value}"] = (KIND_NAMES[kind], node_colour(plain), "node")
     cats = {_category({rt for _, _, rt in rels}) for rels in by_pair.values()}
     for cat in _PRECEDENCE:
         if cat in cats:

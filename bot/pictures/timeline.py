@@ -63,7 +63,7 @@ def paginate(tl: Timeline) -> list[list[RowLayout]]:
     return [p for p in pages if p]
 
 
-def draw(tl: Timeline, caption: str, heading: str = "Metallic Rouge — timeline") -> list[bytes]:
+def draw(tl: Timeline, caption: str, heading: str = "Timeline") -> list[bytes]:
     """One PNG per page (an empty timeline gives no page)."""
     pages = paginate(tl)
     return [_page(rows, caption, heading, i + 1, len(pages)) for i, rows in enumerate(pages)]

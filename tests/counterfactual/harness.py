@@ -30,13 +30,12 @@ from bot.cogs import quiz as quiz_cog
 from bot.cogs.info import about_pages
 from bot.cogs.lookup import (
     CONCEPT_KINDS,
-    IMMORTAL_NINE,
     Planned,
     choices_for,
     episode_reply,
-    nine_choices,
     picked_pages,
     plan_answer,
+    roster_choices,
 )
 from bot.cogs.pictures import relations_caption, relations_miss
 from bot.embeds import roster_pages, search_pages
@@ -46,13 +45,15 @@ from lore import quiz
 from lore.editing import slugify
 from lore.errors import LoreError, PackError
 from lore.graph import relation_graph, timeline
-from lore.model import MAX_EPISODE, Entry, Kind, Pack
+from lore.model import Entry, Kind, Pack
 from lore.packs import ImportReport, dump_pack
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.visible import write_visible_pack
 from tests.counterfactual.markup import blank
 
+#: The canon's featured roster (``/immortal-nine``), as its pack declares it.
+IMMORTAL_NINE = "immortal-nine"
 #: The episodes the suite compares the worlds at.
 EPISODES = (0, 1, 3, 6, 8, 11, 12)
 MODES = (Mode.HIDE, Mode.TAG)
@@ -142,7 +143,7 @@ async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id
         out[f"complete/{label}"] = choices_out(choices_for(svc.complete(query, policy, guild_id, kinds), query))
         out[f"answer/{label}"] = await planned_out(plan_answer(svc, query, kinds, policy, guild_id))
     out["answer/lore"]["picked"] = picked_out(svc, policy, out["answer/lore"]["options"], guild_id)
-    out["complete/immortal-nine"] = choices_out(nine_choices(svc, query, policy, guild_id))
+    out["complete/immortal-nine"] = choices_out(roster_choices(svc, IMMORTAL_NINE, query, policy, guild_id))
     members = svc.roster_members(IMMORTAL_NINE, policy, guild_id) or frozenset()
     out["answer/immortal-nine"] = await planned_out(
         plan_answer(svc, query, (Kind.CHARACTER,), policy, guild_id, within=members)
@@ -216,7 +217,7 @@ def pictures_out(svc: LoreService, policy: Policy, *, draw: bool) -> dict[str, A
     bytes of every page Discord would receive."""
     out: dict[str, Any] = {"timeline": dataclasses.asdict(timeline(svc, policy))}
     if draw:
-        pages = Painter().draw_timeline(svc, policy, None, 1, MAX_EPISODE)
+        pages = Painter().draw_timeline(svc, policy, None, 1, svc.franchise.last)
         out["timeline/pages"] = [(p.filename, hashlib.sha256(p.data).hexdigest()) for p in pages]
     return out
 
@@ -227,10 +228,10 @@ async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None 
     out: dict[str, Any] = {}
     for label, kinds in KIND_SETS:
         out[f"complete/{label}/empty"] = choices_out(choices_for(svc.complete("", policy, guild_id, kinds), ""))
-    out["complete/immortal-nine/empty"] = choices_out(nine_choices(svc, "", policy, guild_id))
+    out["complete/immortal-nine/empty"] = choices_out(roster_choices(svc, IMMORTAL_NINE, "", policy, guild_id))
     roster = svc.roster(IMMORTAL_NINE, policy, guild_id)
     out["roster"] = [embed_out(e) for e in roster_pages(roster)] if roster else None
-    for n in range(1, MAX_EPISODE + 1):
+    for n in range(1, svc.franchise.last + 1):
         out[f"episode/{n}"] = await planned_out(episode_reply(svc, n, policy, guild_id))
     out["about"] = [embed_out(e) for e in about_pages(svc, policy, guild_id, "test")]
     out["quiz"] = await quiz_out(svc, policy)

@@ -216,7 +216,7 @@ def test_a_planted_quiz_oracle_is_caught(worlds, monkeypatch):
 
     w, loop = worlds
     original = quiz.quiz_policy
-    monkeypatch.setattr(quiz, "quiz_policy", lambda p: Policy(p.episode + 1, Mode.HIDE, p.source))
+    monkeypatch.setattr(quiz, "quiz_policy", lambda p, last: Policy(p.episode + 1, Mode.HIDE, p.source))
     quiz._SPECS.clear()
     try:
         policy = Policy(3, Mode.TAG)

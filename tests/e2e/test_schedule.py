@@ -246,7 +246,7 @@ async def test_members_are_refused_and_bad_input_changes_nothing(sw, clock):
         "spoilers schedule start", {"start": "2027-01-07 20:00", "every": 7}, user=w.admin, channel=w.ch()
     )
     assert "already at episode 13, the last one" in r.content and "Nothing was changed" in r.content
-    assert await Schedules(w.bot.lore.store).of_guild(w.guild.id) == []
+    assert await Schedules(w.bot.lore.store, w.bot.lore.franchise.last).of_guild(w.guild.id) == []
     r = await w.fake.slash("spoilers schedule pause", user=w.admin, channel=w.ch())
     assert r.content == "There is no schedule for this server; nothing changed."
 

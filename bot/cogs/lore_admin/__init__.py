@@ -5,7 +5,8 @@ from __future__ import annotations
 from discord.ext import commands
 
 from bot.cogs.lore_admin.cog import LoreAdmin
+from bot.episodes import add_cog
 
 
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(LoreAdmin(bot))
+    await add_cog(bot, LoreAdmin(bot))

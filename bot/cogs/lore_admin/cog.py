@@ -15,10 +15,11 @@ from bot import limits
 from bot.checks import admin_group_check, guild_id_of
 from bot.cogs.lookup import NO_MATCH, autocomplete_entries
 from bot.cogs.lore_admin.form import EntryModal, author_of
+from bot.episodes import episode_option
 from bot.ratelimit import heavy
 from bot.replies import defer, lore_for, policy_for, send
 from bot.views import Confirm
-from lore import FORM_KINDS, MAX_ALIAS, MAX_EPISODE, MAX_FACT_TEXT, MAX_REVISION, Entry, Kind, LoreError, PackError
+from lore import FORM_KINDS, MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Entry, Kind, LoreError, PackError
 
 MAX_IMPORT_BYTES = 1024 * 1024
 KIND_CHOICES = [app_commands.Choice(name=k.value, value=k.value) for k in FORM_KINDS]
@@ -75,13 +76,14 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         await interaction.response.send_modal(modal)
 
     @app_commands.command(name="fact", description="Add a fact to an entry, with the episode that reveals it")
-    @app_commands.describe(name="The entry", text="The fact", episode=f"Episode that reveals it, 0 to {MAX_EPISODE}")
+    @app_commands.describe(name="The entry", text="The fact", episode="Episode that reveals it, {first} to {last}")
+    @episode_option(episode=0)
     async def fact(
         self,
         interaction: discord.Interaction,
         name: str,
         text: app_commands.Range[str, 1, MAX_FACT_TEXT],
-        episode: app_commands.Range[int, 0, MAX_EPISODE],
+        episode: int,
     ) -> None:
         entry = resolve_target(interaction, name)
         await defer(interaction)

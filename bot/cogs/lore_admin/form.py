@@ -10,8 +10,8 @@ from bot.replies import defer, lore_for, send
 from bot.views import AdminForm
 from lore import (
     ENTRY_EXISTS,
-    MAX_EPISODE,
     Entry,
+    Franchise,
     Kind,
     LoreError,
     Mode,
@@ -25,7 +25,7 @@ from lore import (
 )
 
 #: The policy of a form opened where everything may be shown.
-EVERYTHING = Policy(MAX_EPISODE, Mode.SHOW)
+EVERYTHING = Policy(0, Mode.SHOW)  # under show every episode is plain
 
 
 def author_of(interaction: discord.Interaction) -> str:
@@ -46,7 +46,7 @@ class EntryModal(AdminForm):
         placeholder="Rogue\nThe Red Gladiator @ 1",
     )
     episode: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-        label="Introduced in episode (0-13)", max_length=2, default="0"
+        label="Introduced in episode", max_length=12, default="0"
     )
 
     def __init__(
@@ -54,6 +54,16 @@ class EntryModal(AdminForm):
     ):
         super().__init__(opener, title=f"{'Edit' if base else 'New'} {kind.value}: {name}")
         self.kind, self.name, self.base, self.policy = kind, name, base, policy
+        self.franchise: Franchise = lore_for(opener).franchise
+        last = self.franchise.last
+        # the last field, worded for the franchise's episodes (typed as 15, or s2e3 with seasons)
+        self.remove_item(self.episode)
+        self.episode = discord.ui.TextInput(
+            label=f"Introduced in episode (0-{last}{' or s2e3' if self.franchise.seasons else ''})",
+            max_length=12 if self.franchise.seasons else len(str(last)),
+            default="0",
+        )
+        self.add_item(self.episode)
         if base is not None:  # prefilled with what the channel sees; the rest is kept as it is on saving
             shown = shown_aliases(base, policy)
             self.summary.default = base.summary[:2000]
@@ -62,8 +72,8 @@ class EntryModal(AdminForm):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         lore = lore_for(interaction)
-        introduced = parse_episode(self.episode.value)
-        aliases = parse_aliases(self.aliases.value)
+        introduced = parse_episode(self.franchise, self.episode.value)
+        aliases = parse_aliases(self.franchise, self.aliases.value)
         summary = self.summary.value.strip()
         await defer(interaction)
         try:  # checked inside the write: another admin or process may have saved meanwhile

@@ -1,4 +1,4 @@
-"""``python -m bot.pictures.examples [DIR]``: the README's example pictures, drawn from the canon
+"""``python -m bench.examples [DIR]``: the README's example pictures, drawn from the canon
 pack at episode 5 (tag): Naomi Orthmann's relations at depth 2, and the timeline of episodes 1–5."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.pictures.painter import Painter
 from lore import LoreService, Mode, Policy
 
 POLICY = Policy(5, Mode.TAG)
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "docs"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "docs"
 
 
 async def write_examples(out: Path) -> list[Path]:
