@@ -18,7 +18,7 @@ SUCCESS = 3
 
 @pytest.fixture
 def quick_quiz(monkeypatch):
-    monkeypatch.setattr(Timing, "QUESTION_SECONDS", 1.0)
+    monkeypatch.setattr(Timing, "QUESTION_SECONDS", 2.5)  # room for a loaded machine
     monkeypatch.setattr(Timing, "PAUSE_SECONDS", 0.05)
 
 
@@ -124,7 +124,7 @@ async def test_full_session_three_members(canon_world):
     lines = summary.content.splitlines()
     assert lines[1] == f"**1.** <@{a.id}> — 2 right"
     assert lines[2:4] == [f"**2.** <@{b.id}> — 1 right", f"**3.** <@{c.id}> — 1 right"]
-    assert running(w, ch) is None
+    await wait_for(lambda: running(w, ch) is None, "the session to clear after its summary")
 
     board = await w.fake.slash("quiz leaderboard", user=c, channel=ch)
     desc = board.embeds[0]["description"].splitlines()
