@@ -477,11 +477,19 @@ class Store:
         """
         async with self._lock:
             started = time.perf_counter()
+            if self._writer.in_transaction:  # left open by a write cancelled mid-statement
+                await self._rollback()
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
             except (sqlite3.Error, OverflowError) as e:
                 log.warning("could not start a write: %s", e)
                 raise WriteFault(_write_sentence(e)) from None
+            except asyncio.CancelledError:
+                # The BEGIN still runs on the connection's thread: roll it back behind it, so the
+                # next write does not find a transaction already open.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._writer.execute("ROLLBACK"))
+                raise
             tx = Tx(self._writer)
             try:
                 # memory at the state this write starts from (unless a write that just committed is

@@ -4,6 +4,7 @@ commit, and the process's memory following the database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -123,3 +124,17 @@ async def test_a_large_import_keeps_the_full_text_index_exact(mini):
     assert not (await mini.search_text("zeppelin", everything, 4, limit=200)).hits
     assert len((await mini.search_text("hovercraft", everything, 4, limit=200)).hits) == 80
     assert not (await mini.search_text("hovercraft", everything, 5)).hits  # another server's lore
+
+
+async def test_writes_cancelled_at_any_moment_leave_the_next_write_working(mini):
+    """A handler cancelled while its write starts, runs or commits (a bot shutting down, a task
+    torn down) never leaves the writer inside a transaction: the next write lands."""
+    for pause in range(16):
+        task = asyncio.create_task(mini.set_policy(7, episode=1 + pause % 10))
+        for _ in range(pause):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await mini.set_policy(8, episode=1 + pause % 10)
+        assert (await mini.store.guild_settings([8]))[8].episode == 1 + pause % 10
