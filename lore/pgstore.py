@@ -96,19 +96,19 @@ PG_MIGRATIONS: list[str] = [
     CREATE INDEX lore_text_rows_tsv ON lore_text_rows USING GIN (tsv);
     CREATE TABLE guild_settings (
         guild_id BIGINT PRIMARY KEY,
-        episode INTEGER CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER CHECK (episode >= 0),
         mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
     );
     CREATE TABLE channel_settings (
         channel_id BIGINT PRIMARY KEY,
         guild_id BIGINT NOT NULL,
-        episode INTEGER CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER CHECK (episode >= 0),
         mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
     );
     CREATE INDEX channel_settings_guild ON channel_settings (guild_id);
     CREATE TABLE user_progress (
         user_id BIGINT PRIMARY KEY,
-        episode INTEGER NOT NULL CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER NOT NULL CHECK (episode >= 0),
         updated_at DOUBLE PRECISION NOT NULL
     );
     """,
@@ -165,6 +165,15 @@ PG_MIGRATIONS: list[str] = [
     """,
     # 8: servers' copies of canon entries become patches (lore.store.MIGRATION_STEPS[8], as on SQLite)
     "SELECT 1;",
+    # 9: episode numbers are bounded by the franchise's own episode list, not by one show's 13
+    """
+    ALTER TABLE guild_settings DROP CONSTRAINT IF EXISTS guild_settings_episode_check;
+    ALTER TABLE guild_settings ADD CONSTRAINT guild_settings_episode_check CHECK (episode >= 0);
+    ALTER TABLE channel_settings DROP CONSTRAINT IF EXISTS channel_settings_episode_check;
+    ALTER TABLE channel_settings ADD CONSTRAINT channel_settings_episode_check CHECK (episode >= 0);
+    ALTER TABLE user_progress DROP CONSTRAINT IF EXISTS user_progress_episode_check;
+    ALTER TABLE user_progress ADD CONSTRAINT user_progress_episode_check CHECK (episode >= 0);
+    """,
 ]
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")

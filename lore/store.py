@@ -92,19 +92,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE guild_settings (
         guild_id INTEGER PRIMARY KEY,
-        episode INTEGER CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER CHECK (episode >= 0),
         mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
     );
     CREATE TABLE channel_settings (
         channel_id INTEGER PRIMARY KEY,
         guild_id INTEGER NOT NULL,
-        episode INTEGER CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER CHECK (episode >= 0),
         mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
     );
     CREATE INDEX channel_settings_guild ON channel_settings (guild_id);
     CREATE TABLE user_progress (
         user_id INTEGER PRIMARY KEY,
-        episode INTEGER NOT NULL CHECK (episode BETWEEN 0 AND 13),
+        episode INTEGER NOT NULL CHECK (episode >= 0),
         updated_at REAL NOT NULL
     );
     """,
@@ -209,6 +209,38 @@ MIGRATIONS: list[str] = [
     # 8: a server's edit of a canon entry is a patch over it, not a copy (lore.patches): every
     # existing copy, and every revision of one, becomes its patch (MIGRATION_STEPS[8])
     "SELECT 1;",
+    # 9: episode numbers are bounded by the franchise's own episode list (the canon pack's
+    # ``pack.episodes``, checked by the service), not by one show's 13: the settings and progress
+    # tables are rebuilt without that bound (SQLite cannot drop a CHECK in place)
+    """
+    CREATE TABLE guild_settings_v9 (
+        guild_id INTEGER PRIMARY KEY,
+        episode INTEGER CHECK (episode >= 0),
+        mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
+    );
+    INSERT INTO guild_settings_v9 (guild_id, episode, mode) SELECT guild_id, episode, mode FROM guild_settings;
+    DROP TABLE guild_settings;
+    ALTER TABLE guild_settings_v9 RENAME TO guild_settings;
+    CREATE TABLE channel_settings_v9 (
+        channel_id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        episode INTEGER CHECK (episode >= 0),
+        mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
+    );
+    INSERT INTO channel_settings_v9 (channel_id, guild_id, episode, mode)
+        SELECT channel_id, guild_id, episode, mode FROM channel_settings;
+    DROP TABLE channel_settings;
+    ALTER TABLE channel_settings_v9 RENAME TO channel_settings;
+    CREATE INDEX channel_settings_guild ON channel_settings (guild_id);
+    CREATE TABLE user_progress_v9 (
+        user_id INTEGER PRIMARY KEY,
+        episode INTEGER NOT NULL CHECK (episode >= 0),
+        updated_at REAL NOT NULL
+    );
+    INSERT INTO user_progress_v9 (user_id, episode, updated_at) SELECT user_id, episode, updated_at FROM user_progress;
+    DROP TABLE user_progress;
+    ALTER TABLE user_progress_v9 RENAME TO user_progress;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,6 +9,8 @@ from tests.postgres import PostgresServer, PostgresUnavailable, in_ci, postgres_
 
 DATA = Path(__file__).parent / "data"
 MINI_PACK = DATA / "mini_pack.yaml"
+#: A second franchise (synthetic test data): 24 episodes in two seasons, its own roster command.
+SECOND_PACK = DATA / "clockwork_orchard.yaml"
 
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.app import LoreBot
 from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
-from tests.conftest import DATA
+from tests.conftest import DATA, SECOND_PACK
 
 #: The hash of the tree on main before the franchise moved into the pack (commit 7f1fd4f, with the
 #: watch-along schedules; e07e61d, before them, had 9ac7dce9…).
@@ -42,3 +42,18 @@ async def test_canon_command_tree_is_unchanged(tmp_path: Path) -> None:
         assert bot.tree_hash(1234) == CANON_TREE_HASH  # a development server gets the same tree
     finally:
         await unload(bot)
+
+
+async def test_another_pack_in_the_same_process_leaves_the_canon_tree_alone(tmp_path: Path) -> None:
+    other = await loaded_bot(tmp_path / "other.sqlite3", SECOND_PACK)
+    try:
+        assert other.tree_hash() != CANON_TREE_HASH
+        names = [c["name"] for c in other._tree_payload(None)]
+        assert names.index("gearwardens") == names.index("concept") + 1  # where the canon's roster sits
+        canon = await loaded_bot(tmp_path / "canon.sqlite3", CANON_PACK_PATH)
+        try:
+            assert canon.tree_hash() == CANON_TREE_HASH
+        finally:
+            await unload(canon)
+    finally:
+        await unload(other)
