@@ -22,10 +22,13 @@ from .interactions import (
 )
 from .models import DM, FakeChannel, FakeMember, FakeUser, Perm
 from .records import InteractionRecord
-from .result import ChoiceList, FakeMessage, InteractionResult
+from .result import INTERACTION_NAMES, ChoiceList, FakeMessage, InteractionResult
 from .world import World
 
-INTERACTION_KIND = {2: "APPLICATION_COMMAND", 3: "MESSAGE_COMPONENT", 4: "AUTOCOMPLETE", 5: "MODAL_SUBMIT"}
+
+def _resolved(actor: FakeMember | FakeUser) -> Resolved:
+    """The ``resolved`` data of an interaction, seen with the actor's permissions."""
+    return Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
 
 
 class Driver(World):
@@ -57,6 +60,27 @@ class Driver(World):
         if member is None:
             raise InvalidInteraction(f"{user.name} is not a member of {guild.name!r}")
         return member, channel
+
+    def _payload(
+        self,
+        itype: int,
+        data: dict[str, Any],
+        actor: FakeMember | FakeUser,
+        ch: FakeChannel,
+        locale: str | None,
+        message: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload of type ``itype`` carrying ``data``, from ``actor`` in ``ch``."""
+        return base_payload(
+            application_id=self.application_id,
+            itype=itype,
+            data=data,
+            user=actor,
+            channel=ch,
+            app_permissions=self._app_permissions(ch),
+            locale=locale,
+            message=message,
+        )
 
     def _app_permissions(self, channel: FakeChannel) -> int:
         if channel.guild is None:
@@ -92,17 +116,9 @@ class Driver(World):
         cmd = self.find_command(path[0], ch.guild)
         if check_permissions:
             check_command_access(cmd, actor, ch)
-        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        resolved = _resolved(actor)
         data, _ = command_data(cmd, options, path[1:], resolved)
-        payload = base_payload(
-            application_id=self.application_id,
-            itype=2,
-            data=data,
-            user=actor,
-            channel=ch,
-            app_permissions=self._app_permissions(ch),
-            locale=locale,
-        )
+        payload = self._payload(2, data, actor, ch, locale)
         return await self._run(
             payload, actor, ch, timeout=timeout, settle=settle, followups=followups, require_response=require_response
         )
@@ -126,17 +142,9 @@ class Driver(World):
         path = split_command_path(command)
         actor, ch = self._actor_and_channel(user, channel)
         cmd = self.find_command(path[0], ch.guild)
-        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        resolved = _resolved(actor)
         data, fdef = command_data(cmd, options, path[1:], resolved, focused=focused)
-        payload = base_payload(
-            application_id=self.application_id,
-            itype=4,
-            data=data,
-            user=actor,
-            channel=ch,
-            app_permissions=self._app_permissions(ch),
-            locale=locale,
-        )
+        payload = self._payload(4, data, actor, ch, locale)
         result = await self._run(
             payload,
             actor,
@@ -165,7 +173,7 @@ class Driver(World):
     ) -> InteractionResult:
         """Run a user command (target: member/user) or message command (target: a message or result)."""
         actor, ch = self._actor_and_channel(user, channel)
-        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        resolved = _resolved(actor)
         if isinstance(target, (FakeMember, FakeUser)):
             cmd = self.find_command(name, ch.guild, type=2)
             if isinstance(target, FakeUser) and ch.guild is not None and target.id in ch.guild.members:
@@ -187,15 +195,7 @@ class Driver(World):
         }
         if cmd.get("guild_id"):
             data["guild_id"] = str(cmd["guild_id"])
-        payload = base_payload(
-            application_id=self.application_id,
-            itype=2,
-            data=data,
-            user=actor,
-            channel=ch,
-            app_permissions=self._app_permissions(ch),
-            locale=locale,
-        )
+        payload = self._payload(2, data, actor, ch, locale)
         return await self._run(
             payload, actor, ch, timeout=timeout, settle=settle, followups=followups, require_response=require_response
         )
@@ -294,18 +294,9 @@ class Driver(World):
         actor, ch = self._component_actor(live, rec, user)
         if live.ephemeral and rec is not None and actor.id != rec.actor.id:
             raise InvalidInteraction(f"only {rec.actor.name} can see that ephemeral message, not {actor.name}")
-        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        resolved = _resolved(actor)
         data = component_data(live, comp, values, resolved)
-        payload = base_payload(
-            application_id=self.application_id,
-            itype=3,
-            data=data,
-            user=actor,
-            channel=ch,
-            app_permissions=self._app_permissions(ch),
-            locale=locale,
-            message=live.to_discord(),
-        )
+        payload = self._payload(3, data, actor, ch, locale, message=live.to_discord())
         return await self._run(
             payload,
             actor,
@@ -340,7 +331,7 @@ class Driver(World):
         if modal is None or rec0 is None:
             raise InvalidInteraction("that interaction did not open a modal")
         actor, ch = self._actor_and_channel(user or rec0.actor, channel or rec0.channel)
-        resolved = Resolved(actor.permissions if isinstance(actor, FakeMember) else 0)
+        resolved = _resolved(actor)
         comps = modal_components(modal, dict(values or {}), resolved)
         data: dict[str, Any] = {"custom_id": modal.custom_id, "components": comps}
         if resolved.data:
@@ -349,16 +340,7 @@ class Driver(World):
         src = rec0.source_message_id
         if src is not None and src in self.messages:
             message = self.messages[src].to_discord()
-        payload = base_payload(
-            application_id=self.application_id,
-            itype=5,
-            data=data,
-            user=actor,
-            channel=ch,
-            app_permissions=self._app_permissions(ch),
-            locale=locale,
-            message=message,
-        )
+        payload = self._payload(5, data, actor, ch, locale, message=message)
         return await self._run(
             payload,
             actor,
@@ -427,7 +409,7 @@ class Driver(World):
             detail = "\n".join(rec.errors[-3:]) or "no error was logged"
             rejected = "".join(f"\n  rejected: {r} {r.response}" for r in rec.rejected)
             raise NoResponse(
-                f"the bot did not answer interaction {INTERACTION_KIND.get(rec.type, rec.type)} "
+                f"the bot did not answer interaction {INTERACTION_NAMES.get(rec.type, rec.type)} "
                 f"within {timeout or self.timeout}s{rejected}\nbot errors:\n{detail}"
             )
         return result

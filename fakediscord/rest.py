@@ -205,7 +205,8 @@ class Rest(FakeState):
     def _check(
         self, ctx: ApiRequest, issues: list[validate.Issue], rec: InteractionRecord | None = None
     ) -> tuple[int, Any] | None:
-        """Record violations (hand-written rules + OpenAPI); return a 400 response if rejecting."""
+        """Record violations (hand-written rules + OpenAPI); return a 400 response if rejecting (and note
+        it on ``rec``, the interaction whose token the request used)."""
         req = f"{ctx.recorded.method} {ctx.recorded.path.split('?')[0]}"
         if self._openapi is not None:
             issues = issues + self._openapi.validate(ctx.recorded.method, ctx.recorded.path, ctx.body)
@@ -213,5 +214,17 @@ class Rest(FakeState):
             self._violation(Violation(redact(req), i.rule, i.message, i.where), rec)
         fatal = [i for i in issues if i.rule != "openapi" and not i.rule.startswith(PROJECT_RULES)]
         if fatal and self.reject_invalid:
+            if rec is not None:
+                rec.rejected.append(ctx.recorded)
             return api_error(400, 50035, "Invalid Form Body", _form_errors(fatal))
         return None
+
+    def _upload_issues(self, ctx: ApiRequest) -> list[validate.Issue]:
+        return validate.check_uploads([len(f.data) for _, f in ctx.files])
+
+    def _message_issues(self, ctx: ApiRequest, *, create: bool = True) -> list[validate.Issue]:
+        """What is wrong with a message body (create or edit) and its uploads."""
+        issues = validate.check_message(
+            ctx.body, files=len(ctx.files), create=create, require_no_mentions=self.require_no_mentions
+        )
+        return issues + self._upload_issues(ctx)

@@ -52,8 +52,7 @@ class ChannelRoutes(Rest):
                 return api_error(403, 50001, "Missing Access")
             if not perms & send:
                 return api_error(403, 50013, "Missing Permissions")
-        issues = validate.check_message(ctx.body, files=len(ctx.files), require_no_mentions=self.require_no_mentions)
-        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
+        issues = self._message_issues(ctx)
         if isinstance(ctx.body, dict) and (ctx.body.get("flags") or 0) & EPHEMERAL:
             issues.append(validate.Issue("message.flags", "flags", "only interaction responses can be ephemeral"))
         rejected = self._check(ctx, issues)
@@ -81,11 +80,7 @@ class ChannelRoutes(Rest):
         msg = self._channel_msg(cid, mid)
         if msg is None:
             return api_error(404, 10008, "Unknown Message")
-        issues = validate.check_message(
-            ctx.body, files=len(ctx.files), create=False, require_no_mentions=self.require_no_mentions
-        )
-        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
-        rejected = self._check(ctx, issues)
+        rejected = self._check(ctx, self._message_issues(ctx, create=False))
         if rejected:
             return rejected
         self._apply(msg, ctx.body, ctx.files, create=False)

@@ -65,10 +65,8 @@ class WebhookRoutes(Rest):
             from_component=rec.source_message_id is not None,
             require_no_mentions=self.require_no_mentions,
         )
-        issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
-        rejected = self._check(ctx, issues, rec)
+        rejected = self._check(ctx, issues + self._upload_issues(ctx), rec)
         if rejected:
-            rec.rejected.append(ctx.recorded)
             return rejected
         t = body["type"]
         data = body.get("data") or {}
@@ -128,13 +126,8 @@ class WebhookRoutes(Rest):
             if rec.callback_type is None or rec.callback_type in (8, 9):
                 rec.rejected.append(ctx.recorded)
                 return api_error(404, 10015, "Unknown Webhook")
-            issues = validate.check_message(
-                ctx.body, files=len(ctx.files), require_no_mentions=self.require_no_mentions
-            )
-            issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
-            rejected = self._check(ctx, issues, rec)
+            rejected = self._check(ctx, self._message_issues(ctx), rec)
             if rejected:
-                rec.rejected.append(ctx.recorded)
                 return rejected
             original = self.messages.get(rec.original_id) if rec.original_id is not None else None
             if rec.callback_type == 5 and original is not None and original.loading:
@@ -187,13 +180,8 @@ class WebhookRoutes(Rest):
             if msg is None or msg.deleted:
                 rec.rejected.append(ctx.recorded)
                 return api_error(404, 10008, "Unknown Message")
-            issues = validate.check_message(
-                ctx.body, files=len(ctx.files), create=False, require_no_mentions=self.require_no_mentions
-            )
-            issues += validate.check_uploads([len(f.data) for _, f in ctx.files])
-            rejected = self._check(ctx, issues, rec)
+            rejected = self._check(ctx, self._message_issues(ctx, create=False), rec)
             if rejected:
-                rec.rejected.append(ctx.recorded)
                 return rejected
             self._apply(msg, ctx.body, ctx.files, create=False)
             if msg.id == rec.original_id:
