@@ -94,6 +94,13 @@ INVALID_SESSION the client waits 5 s in ``before_identify_hook`` before IDENTIFY
 ``on_ready`` comes ``guild_ready_timeout`` (2 s) after the last GUILD_CREATE, which
 ``running()`` does not wait for unless ``wait_ready=True``.
 
+Where things are: :mod:`~fakediscord.server` (``FakeDiscord``: ``start``, ``stop``, ``running``)
+assembles :mod:`~fakediscord.state` (everything the fake holds), :mod:`~fakediscord.world`
+(``add_guild``, ``add_member``, ...), :mod:`~fakediscord.driver` (``slash``, ``click``, ... and the
+wait for the bot), :mod:`~fakediscord.rest` with one ``rest_*`` module per resource, and
+:mod:`~fakediscord.gateway_server`; interaction payloads are built by
+:mod:`~fakediscord.interactions`, what the bot sent is kept in :mod:`~fakediscord.result`.
+
 This package imports neither pytest nor jsonschema at import time; ``fakediscord.pytest_plugin``
 has a ``fake_discord`` fixture.
 """
