@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import itertools
 import json
@@ -29,6 +28,7 @@ from lore.editing import ENTRY_EXISTS, slugify
 from lore.errors import CanonPackError, EntryExists, PackError, StaleEntry
 from lore.errors import LoreError as LoreError
 from lore.franchise import EpisodeError, Franchise, episode_numbers
+from lore.gcpause import paused_gc
 from lore.markup import echo, escape, spoiler_block
 from lore.model import EPISODE_CEILING, MAX_SLUG, Alias, Entry, EpisodeList, Fact, Kind, Pack, PackMeta
 from lore.nameindex import Candidate, EntryRef, NameIndex
@@ -230,6 +230,11 @@ class _Scope:
         return index
 
 
+#: Scopes with at least this many rows are rebuilt after a write in a worker thread (a 5,000-entry
+#: import's index takes a tenth of a second or two: the event loop keeps serving meanwhile).
+THREAD_ROWS = 1000
+
+
 _KIND_OF = {k.value: k for k in Kind}
 
 
@@ -339,9 +344,7 @@ class LoreService:
     async def _load_state(self) -> None:
         # Building the indexes allocates millions of small objects, none of them garbage: the
         # cyclic collector would rescan the growing heap over and over (2 s of 5 at 100,000 entries).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             rows = await self.store.load_all_scopes(raw_docs=True)
             canon = _Scope(rows.pop(CANON, ()), saved_at=self._snapshot_path())
             self._scopes = {CANON: canon}
@@ -349,9 +352,6 @@ class LoreService:
                 scope = next(iter(rows))
                 self._scopes[scope] = _Scope(rows.pop(scope), canon=canon)
             del rows
-        finally:
-            if collecting:
-                gc.enable()
         self._layered.clear()
         await self._load_canon_meta()
         g, c, p = await self.store.load_settings()
@@ -829,11 +829,17 @@ class LoreService:
 
     async def _reload(self, scope: str) -> None:
         rows = await self.store.load_scope(scope, raw_docs=True)
+        saved_at = self._snapshot_path() if scope == CANON else None
+        canon = None if scope == CANON else self._scopes[CANON]
+        if len(rows) >= THREAD_ROWS:  # a large scope is built aside: the loop keeps serving meanwhile
+            with paused_gc():
+                built = await asyncio.to_thread(_Scope, rows, saved_at, canon)
+        else:
+            built = _Scope(rows, saved_at=saved_at, canon=canon)
+        self._scopes[scope] = built
         if scope == CANON:
-            self._scopes[scope] = _Scope(rows, saved_at=self._snapshot_path())
             self._layered.clear()
         else:
-            self._scopes[scope] = _Scope(rows, canon=self._scopes[CANON])
             self._layered.pop(int(scope.split(":", 1)[1]), None)
 
     async def _stored(self, tx: Tx, guild_id: int | None, slug: str) -> tuple[Entry | None, Entry | None]:
@@ -927,16 +933,20 @@ class LoreService:
 
         Parsing, validation and the rows to write are made before the write (in a worker thread,
         so the event loop keeps serving); the write itself is one transaction of a few statements.
+        The garbage collector waits until the import has landed: its full collections over the
+        pack's objects would stop every thread, the writer's included, for a few tenths of a second
+        each (other servers' commands would wait on them).
         """
         known = self._known_slugs(guild_id, policy) if guild_id is not None else set()
         patchable = self._patchable(policy) if guild_id is not None else set()
         scope = self.scope_of(guild_id)
         action = "import" if guild_id is not None else "canon pack"
+        size = len(data.encode() if isinstance(data, str) else data)  # the daily import volume quota
         canon = self._scopes[CANON].docs.copy()
         last = self.franchise.last  # an import adds lore; only the canon pack changes the episode list
-        changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action, patchable, canon, last)
-        size = len(data.encode() if isinstance(data, str) else data)  # the daily import volume quota
-        return await self._import(scope, changes, author, size=size)
+        with paused_gc():
+            changes = await asyncio.to_thread(_parse_and_prepare, data, filename, known, action, patchable, canon, last)
+            return await self._import(scope, changes, author, size=size)
 
     def export(self, guild_id: int | None, fmt: str = "yaml") -> str:
         """A scope's lore as a pack: for a guild, exactly what it wrote (its own entries whole,

@@ -113,25 +113,35 @@ async def test_a_one_megabyte_import_does_not_hold_up_another_servers_writes(cro
         crowd.fake.slash("lore-admin import", {"file": att}, user=crowd.admin, channel=crowd.ch(), timeout=60)
     )
     await asyncio.sleep(0.05)  # the import is under way
-    times, episode = [], 0
+    times: list[float] = []  # each write of the other server, as its member or admin waits for it
+    episode = 0
     while not importing.done():  # the other server keeps writing all through the import
         episode = (episode + 1) % 14
         t0 = time.perf_counter()
         setting = await crowd.fake.slash(
             "spoilers episode", {"number": episode}, user=crowd.other_admin, channel=crowd.ch(guild=crowd.other)
         )
+        t1 = time.perf_counter()
         progress = await crowd.fake.slash(
             "progress set", {"episode": episode}, user=member, channel=crowd.ch(guild=crowd.other)
         )
-        times.append(time.perf_counter() - t0)
+        times += [t1 - t0, time.perf_counter() - t1]
         assert f"up to episode **{episode}**" in setting.content
         assert f"up to episode **{episode}**" in progress.content
     done = await importing
+    # the import lands whole
     assert f"{entries} created" in done.content
-    assert times  # every pair ran while the import was under way
-    assert crowd.bot.lore.server_setting(crowd.other.id).episode == episode
-    assert crowd.bot.lore.progress(member.id) == episode
-    # the import parses and validates before it takes the writer, and holds it for a moment only;
-    # the other server's writes go in between (on a busy machine a pair may still wait that moment)
-    assert max(held) < 2.0, sorted(held)[-3:]
-    assert statistics.median(times) < 1.0 and max(times) < 5.0, times
+    lore = crowd.bot.lore
+    assert lore.own_entry_count(crowd.guild.id) == entries
+    assert lore.get(f"far-entry-{entries - 1}", crowd.guild.id) is not None
+    # and every write of the other server landed and was answered promptly all through it
+    assert times  # the writes ran while the import was under way
+    assert lore.server_setting(crowd.other.id).episode == episode
+    assert lore.progress(member.id) == episode
+    # Parsing and validation happen before the import takes the writer, and the collector waits
+    # until the import has landed, so the writer is held for a moment only and the other server's
+    # writes go in between. The bounds are generous for a busy machine: on an idle one the import's
+    # write holds the writer ~0.15 s, and the slowest other write (one queued behind it) takes ~0.5 s.
+    assert max(held) < 1.5, sorted(held)[-3:]
+    assert max(times) < 2.5, sorted(times)[-3:]
+    assert statistics.median(times) < 0.5, statistics.median(times)
