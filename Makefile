@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test console sync lint typecheck bench bench-quick bench-pictures clean
+.PHONY: run test console sync lint typecheck bench bench-quick bench-writes bench-pictures clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+bench-writes: $(STAMP)
+	$(BIN)/python -m bench.writes
 
 bench-pictures: $(STAMP)
 	$(BIN)/python -m bench.pictures

@@ -82,11 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.perf_counter() - started, 1)
     text = table(results)
     results["table"] = text
-    if args.out.exists():  # figures of other benchmarks stored beside these (python -m bench.cluster)
+    if args.out.exists():  # figures of other benchmarks stored beside these (bench.cluster, bench.writes)
         with contextlib.suppress(ValueError):
             previous = json.loads(args.out.read_text(encoding="utf-8"))
-            if "cluster" in previous:
-                results["cluster"] = previous["cluster"]
+            for other in ("cluster", "writes"):
+                if other in previous:
+                    results[other] = previous[other]
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(text)
     _log(f"wrote {args.out} in {results['seconds']} s")

@@ -287,3 +287,29 @@ def generate(spec: Spec) -> dict[str, Any]:
 
 def generate_pack(spec: Spec) -> Pack:
     return Pack.model_validate(generate(spec))
+
+
+def megabyte_pack(target_bytes: int = 1000 * 1024) -> tuple[bytes, int]:
+    """A valid YAML pack just under the 1 MB a server may import (some 4,900 plain entries, one fact
+    each): (its bytes, how many entries). For the import beside other writes (tests and bench)."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    def pack(n: int) -> bytes:
+        entries = [
+            {
+                "slug": f"far-entry-{i}",
+                "kind": "concept",
+                "name": f"Far Entry {i}",
+                "summary": f"A server-made entry about the quasar number {i}.",
+                "facts": [{"text": f"It has a quasar of its own ({i}).", "episode": 0, "source": "fans"}],
+            }
+            for i in range(n)
+        ]
+        doc = {"pack": {"name": "far", "sources": [{"id": "fans"}]}, "entries": entries}
+        return bytes(yaml.dump(doc, Dumper=dumper).encode())
+
+    per_entry = len(pack(200)) / 200
+    n = int(target_bytes / per_entry * 0.98)
+    return pack(n), n

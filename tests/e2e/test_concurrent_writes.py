@@ -7,8 +7,7 @@ import asyncio
 import statistics
 import time
 
-import yaml
-
+from bench.generate import megabyte_pack
 from tests.e2e.test_admin import pack_with
 
 
@@ -67,31 +66,8 @@ async def test_facts_on_many_entries_and_progress_at_the_same_moment_are_all_sav
     assert stored == {m.id: i % 14 for i, m in enumerate(members)}
 
 
-def big_pack(target_bytes: int = 1000 * 1024) -> tuple[bytes, int]:
-    """A valid YAML pack just under the 1 MB the bot accepts (some 4,500 entries)."""
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    def pack(n: int) -> bytes:
-        entries = [
-            {
-                "slug": f"far-entry-{i}",
-                "kind": "concept",
-                "name": f"Far Entry {i}",
-                "summary": f"A server-made entry about the quasar number {i}.",
-                "facts": [{"text": f"It has a quasar of its own ({i}).", "episode": 0, "source": "fans"}],
-            }
-            for i in range(n)
-        ]
-        doc = {"pack": {"name": "far", "sources": [{"id": "fans"}]}, "entries": entries}
-        return yaml.dump(doc, Dumper=dumper).encode()
-
-    per_entry = len(pack(200)) / 200
-    n = int(target_bytes / per_entry * 0.98)
-    return pack(n), n
-
-
 async def test_a_one_megabyte_import_does_not_hold_up_another_servers_writes(crowd):
-    data, entries = big_pack()
+    data, entries = megabyte_pack()
     assert 800 * 1024 < len(data) <= 1024 * 1024
     att = crowd.fake.attachment("big.yaml", data)
     member = crowd.fake.add_member(crowd.other, "Other Member")
