@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test console sync lint typecheck bench bench-quick bench-writes bench-pictures clean
+.PHONY: run test coverage console sync lint typecheck bench bench-quick bench-writes bench-pictures clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# The tests with line coverage of lore/ (slower than `make test`, which stays as it is).
+coverage: $(STAMP)
+	$(BIN)/python -m pytest --cov=lore --cov-report=term
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -48,4 +52,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage .coverage.*
