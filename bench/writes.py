@@ -279,8 +279,9 @@ async def _backend(name: str, db: str, quick: bool, parts: list[str], log: Calla
         a, b = Side(fa, ids), Side(fb, ids)
         watcher_a = fa.add_member(a.guild, user=fa.add_user("Watcher", id=ids["watcher"]))
         watcher_b = fb.add_member(b.guild, user=fb.add_user("Watcher", id=ids["watcher"]))
-        one = BotProcess(fa, Path(db), CANON_PACK_PATH, sync=True)
-        two = BotProcess(fb, Path(db), CANON_PACK_PATH, sync=True)
+        # a path or a postgresql:// URL, passed on as it is (a Path would fold the URL's "//")
+        one = BotProcess(fa, db, CANON_PACK_PATH, sync=True)  # type: ignore[arg-type]
+        two = BotProcess(fb, db, CANON_PACK_PATH, sync=True)  # type: ignore[arg-type]
         try:
             one.start()
             await _serving(one, fa)
