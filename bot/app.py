@@ -40,6 +40,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cogs.lore_admin",
     "bot.cogs.pictures",
     "bot.cogs.quiz",
+    "bot.cogs.messages",
 )
 
 

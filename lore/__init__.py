@@ -47,6 +47,7 @@ from lore.schedule import Advance, Schedule, ScheduleError, check_every, last_ti
 from lore.schedule_store import Schedules
 from lore.scores import Answered, QuizScores
 from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, History, LoreService, Roster, SearchResults
+from lore.spoilercheck import Verdict, catalog_for, check_spoilers, lookup_names, spoiler_tagged, verdict_text
 from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
 from lore.storage import POSTGRESQL, SQLITE, check_target, parse_target
 from lore.store import FOLLOW_CANON, SCHEMA_VERSION
@@ -109,10 +110,13 @@ __all__ = [
     "StaleEntry",
     "StoreError",
     "Timeline",
+    "Verdict",
     "WriteFault",
     "__version__",
     "backup_database",
+    "catalog_for",
     "check_every",
+    "check_spoilers",
     "check_target",
     "copy_database",
     "echo",
@@ -121,6 +125,7 @@ __all__ = [
     "format_aliases",
     "last_episode",
     "last_tick",
+    "lookup_names",
     "new_entry",
     "parse_aliases",
     "parse_episode",
@@ -133,6 +138,8 @@ __all__ = [
     "restore_database",
     "shorten",
     "shown_aliases",
+    "spoiler_tagged",
     "sqlite_reason",
     "timeline",
+    "verdict_text",
 ]

@@ -34,6 +34,8 @@ class Info(commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         policy = policy_for(interaction)
         rows = _walk(self.bot.tree.get_commands())
+        menus = sorted(self.bot.tree.get_commands(type=discord.AppCommandType.message), key=lambda c: c.name)
+        message_rows = [(c.name, str(c.extras.get("help", ""))) for c in menus]
         public = [r for r in rows if not r[0].startswith(("/spoilers", "/lore-admin"))]
         admin = [r for r in rows if r[0].startswith(("/spoilers", "/lore-admin"))]
         franchise = lore_for(interaction).franchise
@@ -46,8 +48,13 @@ class Info(commands.Cog):
                 "see, gated by your `/progress`."
             ),
         )
-        for title, group in (("Commands", public), ("Server managers (Manage Server)", admin)):
-            lines = [f"`{name}` — {desc}" for name, desc in group]
+        groups = (
+            ("Commands", [(f"`{name}`", desc) for name, desc in public]),
+            ("Message commands (right-click a message → Apps)", [(f"**{name}**", desc) for name, desc in message_rows]),
+            ("Server managers (Manage Server)", [(f"`{name}`", desc) for name, desc in admin]),
+        )
+        for title, group in groups:
+            lines = [f"{name} — {desc}" for name, desc in group]
             for i, block in enumerate(limits.pack_lines(lines, limits.FIELD_VALUE)):
                 embed.add_field(name=title if i == 0 else f"{title} (cont.)", value=block, inline=False)
         embed.set_footer(text=embeds.footer_text(policy))

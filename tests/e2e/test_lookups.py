@@ -32,7 +32,11 @@ async def test_commands_are_registered_as_the_public_interface(world):
         "relations",
         "timeline",
         "quiz",
+        "Look up lore",
+        "Check for spoilers",
     }
+    menus = {c["name"]: c["type"] for c in world.fake.registered_commands() if c["type"] != 1}
+    assert menus == {"Look up lore": 3, "Check for spoilers": 3}  # message commands
     admin_groups = {c["name"]: c for c in world.fake.registered_commands() if c["name"] in ("spoilers", "lore-admin")}
     for cmd in admin_groups.values():
         assert int(cmd["default_member_permissions"]) == 1 << 5  # Manage Server
