@@ -13,9 +13,10 @@ from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
 from tests.conftest import DATA, SECOND_PACK
 
-#: The hash of the tree on main before the franchise moved into the pack (commit 7f1fd4f, with the
-#: watch-along schedules; e07e61d, before them, had 9ac7dce9…).
-CANON_TREE_HASH = "dc968585f33cea881140f27d3dbac2ea04de126f7c84f410b83201b2b760e517"
+#: The hash of the tree with the two message commands ("Look up lore", "Check for spoilers"). The
+#: franchise moved into the pack without changing it: dc968585… before and after (commit 8d8701d);
+#: 7f1fd4f added the watch-along schedules to e07e61d's 9ac7dce9….
+CANON_TREE_HASH = "13a62387fa84a2e1d7cb9e9db8fe9d7e6dbfbfce899640d9d14aec854350f536"
 SNAPSHOT = DATA / "canon_commands.json"
 
 
