@@ -122,7 +122,7 @@ async def test_a_failed_rollback_never_hides_the_real_error(tmp_path, caplog):
         with pytest.raises(WriteFault, match="CHECK constraint failed"):
             async with svc.store.write() as tx:
                 await svc.store.put_progress(tx, 1, 5)
-                await tx.execute("INSERT INTO guild_settings (guild_id, episode) VALUES (1, 99)")
+                await tx.execute("INSERT INTO guild_settings (guild_id, episode) VALUES (1, -1)")
         assert "ROLLBACK failed" in caplog.text  # logged, not raised in place of the real error
         # the stuck connection was replaced: nothing of the failed write stayed, and writes go on
         assert await svc.store.progress_of([1]) == {}

@@ -16,7 +16,7 @@ from lore.packs import parse_text, validate
 from lore.patches import apply_patch, diff, is_patch, item_key, patch_doc, read_patch
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from lore.store import Change
+from lore.store import SCHEMA_VERSION, Change
 from tests.conftest import MINI_PACK
 
 G, G2 = 41, 42
@@ -249,7 +249,7 @@ async def test_full_copies_made_the_old_way_migrate_to_patches_with_nothing_lost
 
     svc = await LoreService.open(db_target, canon_pack=MINI_PACK)
     try:
-        assert await svc.store.schema_version() == 8
+        assert await svc.store.schema_version() == SCHEMA_VERSION
         rows = await svc.store.read_docs(None, scope)
         assert all(is_patch(rows[slug]) for slug in copies) and not is_patch(rows["own-thing"])
         for slug, entry in before.items():
