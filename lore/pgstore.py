@@ -165,7 +165,7 @@ PG_MIGRATIONS: list[str] = [
     """,
     # 8: servers' copies of canon entries become patches (lore.store.MIGRATION_STEPS[8], as on SQLite)
     "SELECT 1;",
-    # 9: episode numbers are bounded by the franchise's own episode list, not by one show's 13
+    # 9: episode numbers are bounded by the franchise's own episode list, not by one show's count
     """
     ALTER TABLE guild_settings DROP CONSTRAINT IF EXISTS guild_settings_episode_check;
     ALTER TABLE guild_settings ADD CONSTRAINT guild_settings_episode_check CHECK (episode >= 0);

@@ -210,7 +210,7 @@ MIGRATIONS: list[str] = [
     # existing copy, and every revision of one, becomes its patch (MIGRATION_STEPS[8])
     "SELECT 1;",
     # 9: episode numbers are bounded by the franchise's own episode list (the canon pack's
-    # ``pack.episodes``, checked by the service), not by one show's 13: the settings and progress
+    # ``pack.episodes``, checked by the service), not by one show's count: the settings and progress
     # tables are rebuilt without that bound (SQLite cannot drop a CHECK in place)
     """
     CREATE TABLE guild_settings_v9 (
