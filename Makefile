@@ -33,8 +33,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The tests with line coverage of lore/ (slower than `make test`, which stays as it is).
+# The data files go to a shared temporary folder: some tests run the CLI as another user (nobody).
+COVERAGE_DIR ?= /tmp/lorebot-coverage
 coverage: $(STAMP)
-	$(BIN)/python -m pytest --cov=lore --cov-report=term
+	@mkdir -p $(COVERAGE_DIR) && chmod 1777 $(COVERAGE_DIR) && rm -f $(COVERAGE_DIR)/.coverage*
+	COVERAGE_FILE=$(COVERAGE_DIR)/.coverage $(BIN)/python -m pytest --cov=lore --cov-report=term
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
