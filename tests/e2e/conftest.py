@@ -83,14 +83,23 @@ class CrowdFake(FakeDiscord):
 
 
 @contextlib.asynccontextmanager
-async def open_world(tmp_path: Path, fake_cls: type[FakeDiscord] = FakeDiscord) -> AsyncIterator[World]:
+async def open_world(
+    tmp_path: Path,
+    fake_cls: type[FakeDiscord] = FakeDiscord,
+    *,
+    channels: tuple[str, ...] = ("general", "finale", "slow"),
+    pack: Path = MINI_PACK,
+    **bot_options: object,
+) -> AsyncIterator[World]:
+    """Two servers (an admin, two viewers; an admin elsewhere) and the bot, running: ``pack`` and
+    ``bot_options`` go to :func:`make_bot`."""
     db = tmp_path / "e2e.sqlite3"
     async with fake_cls() as fake:
-        guild = fake.add_guild("Rouge Fans", channels=["general", "finale", "slow"])
+        guild = fake.add_guild("Rouge Fans", channels=list(channels))
         other = fake.add_guild("Other Server", channels=["general"])
         w = World(
             fake=fake,
-            bot=await make_bot(db),
+            bot=await make_bot(db, pack, **bot_options),
             guild=guild,
             other=other,
             admin=fake.add_member(guild, "Admin", manage_guild=True),

@@ -9,7 +9,7 @@ import pytest
 
 from fakediscord import FakeChannel, FakeDiscord, FakeMember, FakeMessage, FileAttachment, Perm
 from lore.packs import CANON_PACK_PATH
-from tests.e2e.conftest import World, make_bot
+from tests.e2e.conftest import open_world
 
 SPAN = re.compile(r"\|\|((?:\\.|[^|\\])*)\|\|", re.DOTALL)
 
@@ -29,24 +29,9 @@ def outside_spans(text: str) -> str:
 
 @pytest.fixture
 async def canon_world(tmp_path):
-    db = tmp_path / "messages.sqlite3"
-    async with FakeDiscord() as fake:
-        guild = fake.add_guild("Rouge Fans", channels=["general", "finale"])
-        other = fake.add_guild("Other Server", channels=["general"])
-        w = World(
-            fake=fake,
-            bot=await make_bot(db, CANON_PACK_PATH),
-            guild=guild,
-            other=other,
-            admin=fake.add_member(guild, "Admin", manage_guild=True),
-            viewer=fake.add_member(guild, "Viewer"),
-            viewer2=fake.add_member(guild, "Second Viewer"),
-            other_admin=fake.add_member(other, "Other Admin", manage_guild=True),
-            db=db,
-        )
-        async with fake.running(w.bot):
-            await fake.slash("spoilers episode", {"number": 3}, user=w.admin, channel=w.ch())
-            yield w
+    async with open_world(tmp_path, channels=("general", "finale"), pack=CANON_PACK_PATH) as w:
+        await w.fake.slash("spoilers episode", {"number": 3}, user=w.admin, channel=w.ch())
+        yield w
 
 
 async def test_look_up_lore_lists_what_the_message_names_at_the_viewers_progress(canon_world):

@@ -8,10 +8,9 @@ import re
 import pytest
 
 from bot.views import Timing
-from fakediscord import FakeDiscord
 from lore.packs import CANON_PACK_PATH
 from lore.scores import Answered, QuizScores
-from tests.e2e.conftest import World, make_bot
+from tests.e2e.conftest import World, open_world
 
 SUCCESS = 3
 
@@ -24,24 +23,9 @@ def quick_quiz(monkeypatch):
 
 @pytest.fixture
 async def canon_world(tmp_path, quick_quiz):
-    db = tmp_path / "quiz.sqlite3"
-    async with FakeDiscord() as fake:
-        guild = fake.add_guild("Rouge Fans", channels=["general", "quiz", "slow"])
-        other = fake.add_guild("Other Server", channels=["general"])
-        w = World(
-            fake=fake,
-            bot=await make_bot(db, CANON_PACK_PATH),
-            guild=guild,
-            other=other,
-            admin=fake.add_member(guild, "Admin", manage_guild=True),
-            viewer=fake.add_member(guild, "Viewer"),
-            viewer2=fake.add_member(guild, "Second Viewer"),
-            other_admin=fake.add_member(other, "Other Admin", manage_guild=True),
-            db=db,
-        )
-        _FAKES.append(fake)
-        async with fake.running(w.bot):
-            yield w
+    async with open_world(tmp_path, channels=("general", "quiz", "slow"), pack=CANON_PACK_PATH) as w:
+        _FAKES.append(w.fake)
+        yield w
 
 
 _FAKES: list = []

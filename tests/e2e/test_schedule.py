@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import LoreBot
-from fakediscord import FakeDiscord
 from fakediscord.models import Perm
 from lore.schedule_store import Schedules
-from tests.e2e.conftest import World, make_bot
+from tests.e2e.conftest import World, make_bot, open_world
 
 DAY = 86400.0
 T0 = datetime(2027, 1, 4, 12, 0, tzinfo=UTC).timestamp()  # a Monday
@@ -43,23 +42,10 @@ async def schedule_bot(db: Path, clock: Clock) -> LoreBot:
 
 @contextlib.asynccontextmanager
 async def schedule_world(tmp_path: Path, clock: Clock) -> AsyncIterator[World]:
-    db = tmp_path / "schedule.sqlite3"
-    async with FakeDiscord() as fake:
-        guild = fake.add_guild("Rouge Fans", channels=["general", "episodes", "finale"])
-        other = fake.add_guild("Other Server", channels=["general"])
-        w = World(
-            fake=fake,
-            bot=await schedule_bot(db, clock),
-            guild=guild,
-            other=other,
-            admin=fake.add_member(guild, "Admin", manage_guild=True),
-            viewer=fake.add_member(guild, "Viewer"),
-            viewer2=fake.add_member(guild, "Second Viewer"),
-            other_admin=fake.add_member(other, "Other Admin", manage_guild=True),
-            db=db,
-        )
-        async with fake.running(w.bot):
-            yield w
+    async with open_world(
+        tmp_path, channels=("general", "episodes", "finale"), clock=clock, schedule_interval=TICK
+    ) as w:
+        yield w
 
 
 @pytest.fixture
