@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import random
 import string
@@ -239,8 +240,14 @@ async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None 
     return out
 
 
-#: The server whose admins act in :func:`admin_surfaces` (the same actions in both worlds).
-ADMIN_GUILD = 77
+_GUILDS = itertools.count(10_000)
+
+
+def fresh_guild() -> int:
+    """A server nothing has written to yet in this session's worlds: its admins act in
+    :func:`admin_surfaces` (with the same id in both worlds) without reading what an earlier
+    session wrote, so every session is independent and a failure replays on its own."""
+    return next(_GUILDS)
 
 
 async def _outcome(awaitable: Any) -> Any:

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from lore.packs import CANON_PACK_PATH
 from lore.spoilers import Mode, Policy
 from tests.counterfactual.harness import (
-    ADMIN_GUILD,
     EPISODES,
     MODES,
     TYPO_ALPHABET,
@@ -23,6 +22,7 @@ from tests.counterfactual.harness import (
     assert_same,
     first_difference,
     fixed_surfaces,
+    fresh_guild,
     lookup_surfaces,
     query_pool,
 )
@@ -170,12 +170,11 @@ def test_admin_writes_and_exports_are_the_visible_worlds(worlds, episode, mode):
     the canon: every reply, the history and the server's export are those of the visible world,
     and so is every lookup of the server's lore afterwards (its edits are patches over the canon)."""
     pool = query_pool(worlds[0].pack.entries)
-    guild = ADMIN_GUILD + 100 * episode + (1 if mode is Mode.TAG else 0)
 
     @settings(max_examples=ADMIN_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(query=st.sampled_from(pool), name=st.sampled_from(pool))
     def run(query: str, name: str) -> None:
-        check_admin(worlds, episode, mode, query, name, guild)
+        check_admin(worlds, episode, mode, query, name, fresh_guild())
 
     run()
 
@@ -204,8 +203,8 @@ def test_a_planted_admin_oracle_is_caught(worlds, monkeypatch, plant):
         cases = [(e.name, a.name) for e in w.pack.entries if e.introduced <= 3 for a in e.aliases if a.episode > 3][:5]
         assert cases
     with pytest.raises(AssertionError, match="depends on later lore"):
-        for guild, (query, name) in enumerate(cases, start=9000):
-            check_admin(worlds, 3, Mode.HIDE, query, name, guild)
+        for query, name in cases:
+            check_admin(worlds, 3, Mode.HIDE, query, name, fresh_guild())
 
 
 def test_a_planted_quiz_oracle_is_caught(worlds, monkeypatch):
@@ -257,4 +256,4 @@ def test_a_planted_picture_oracle_is_caught(worlds, monkeypatch):
 def test_a_servers_alias_that_a_later_canon_alias_also_has(worlds):
     """Found by the suite: the server names the Wellstown police by their episode-4 alias (and makes
     an entry of that name); the lookup afterwards must not hold the alias back for being later too."""
-    check_admin(worlds, 3, Mode.HIDE, "Wellstown security forces", "Wellstown security forces", 9100)
+    check_admin(worlds, 3, Mode.HIDE, "Wellstown security forces", "Wellstown security forces", fresh_guild())
