@@ -13,7 +13,9 @@ from bot.scheduler import ScheduleTicker
 from lore import (
     DEFAULT_POLICY,
     SCHEDULE_SERVER,
+    LoreService,
     Mode,
+    Policy,
     Schedule,
     Schedules,
     Setting,
@@ -105,6 +107,49 @@ def _setting_text(setting: Setting) -> str:
     if setting.mode is not None:
         parts.append(f"mode {setting.mode.value}")
     return ", ".join(parts) or "not set"
+
+
+async def schedule_show_text(lore: LoreService, schedules: Schedules, guild_id: int) -> str:
+    """/spoilers schedule show: every schedule of the server, what it opens next and when."""
+    found = await schedules.of_guild(guild_id)
+    if not found:
+        return "No spoiler schedule in this server. `/spoilers schedule start` opens one episode at a time."
+    lines = ["**Spoiler schedules**"]
+    for s in found[:SHOW_AT_MOST]:
+        episode = await schedules.episode_of(guild_id, s.channel_id)
+        lines.append(_show_line(s, episode, lore.franchise.last))
+    if len(found) > SHOW_AT_MOST:
+        lines.append(f"… and {len(found) - SHOW_AT_MOST} more channel schedule(s).")
+    return "\n".join(lines)
+
+
+async def status_text(lore: LoreService, schedules: Schedules, guild_id: int, here: Policy) -> str:
+    """/spoilers status: the policy ``here`` in force, the server's setting, every channel
+    override, and the schedules in brief."""
+    server = lore.server_setting(guild_id)
+    lines = [
+        f"**In force in this channel:** up to episode {here.episode} · {here.mode.value} ({MODE_HELP[here.mode]})",
+        f"**Server setting:** {_setting_text(server)}"
+        + ("" if not server.empty else f" (default: episode {DEFAULT_POLICY.episode}, {DEFAULT_POLICY.mode})"),
+    ]
+    overrides = lore.channel_overrides(guild_id)
+    if overrides:
+        lines.append("**Channel overrides:**")
+        for channel_id, setting in sorted(overrides.items()):
+            lines.append(f"• <#{channel_id}>: {_setting_text(setting)}")
+    else:
+        lines.append("**Channel overrides:** none")
+    found = await schedules.of_guild(guild_id)
+    if found:
+        server_schedule = next((s for s in found if s.channel_id == SCHEDULE_SERVER), None)
+        if server_schedule is not None and server_schedule.paused:
+            lines.append("**Schedule:** paused")
+        elif server_schedule is not None:
+            lines.append(f"**Schedule:** the next episode opens {_when(server_schedule.next_at)}")
+        channels = len(found) - (server_schedule is not None)
+        if channels:
+            lines.append(f"**Channel schedules:** {channels} (see `/spoilers schedule show`)")
+    return "\n".join(lines)
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -203,23 +248,8 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
 
     @schedule.command(name="show", description="This server's spoiler schedules: what opens next, and when")
     async def schedule_show(self, interaction: discord.Interaction) -> None:
-        guild_id = guild_id_of(interaction)
-        schedules = self._schedules(interaction)
-        found = await schedules.of_guild(guild_id)
-        if not found:
-            await send(
-                interaction,
-                "No spoiler schedule in this server. `/spoilers schedule start` opens one episode at a time.",
-                ephemeral=True,
-            )
-            return
-        lines = ["**Spoiler schedules**"]
-        for s in found[:SHOW_AT_MOST]:
-            episode = await schedules.episode_of(guild_id, s.channel_id)
-            lines.append(_show_line(s, episode, lore_for(interaction).franchise.last))
-        if len(found) > SHOW_AT_MOST:
-            lines.append(f"… and {len(found) - SHOW_AT_MOST} more channel schedule(s).")
-        await send(interaction, "\n".join(lines), ephemeral=True)
+        text = await schedule_show_text(lore_for(interaction), self._schedules(interaction), guild_id_of(interaction))
+        await send(interaction, text, ephemeral=True)
 
     @schedule.command(name="pause", description="Stop opening episodes for now (the episode stays where it is)")
     @app_commands.describe(channel=SCHEDULE_CHANNEL_HELP)
@@ -278,32 +308,8 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
     @app_commands.command(name="status", description="The spoiler policy in force here, and every channel override")
     async def status(self, interaction: discord.Interaction) -> None:
         lore = lore_for(interaction)
-        guild_id = guild_id_of(interaction)
-        here = policy_for(interaction)
-        server = lore.server_setting(guild_id)
-        lines = [
-            f"**In force in this channel:** up to episode {here.episode} · {here.mode.value} ({MODE_HELP[here.mode]})",
-            f"**Server setting:** {_setting_text(server)}"
-            + ("" if not server.empty else f" (default: episode {DEFAULT_POLICY.episode}, {DEFAULT_POLICY.mode})"),
-        ]
-        overrides = lore.channel_overrides(guild_id)
-        if overrides:
-            lines.append("**Channel overrides:**")
-            for channel_id, setting in sorted(overrides.items()):
-                lines.append(f"• <#{channel_id}>: {_setting_text(setting)}")
-        else:
-            lines.append("**Channel overrides:** none")
-        schedules = await self._schedules(interaction).of_guild(guild_id)
-        if schedules:
-            server_schedule = next((s for s in schedules if s.channel_id == SCHEDULE_SERVER), None)
-            if server_schedule is not None and server_schedule.paused:
-                lines.append("**Schedule:** paused")
-            elif server_schedule is not None:
-                lines.append(f"**Schedule:** the next episode opens {_when(server_schedule.next_at)}")
-            channels = len(schedules) - (server_schedule is not None)
-            if channels:
-                lines.append(f"**Channel schedules:** {channels} (see `/spoilers schedule show`)")
-        await send(interaction, "\n".join(lines), ephemeral=True)
+        text = await status_text(lore, self._schedules(interaction), guild_id_of(interaction), policy_for(interaction))
+        await send(interaction, text, ephemeral=True)
 
     @app_commands.command(name="episode", description="Set how far this server (or one channel) has watched")
     @app_commands.describe(number="Episodes watched, {first} to {last}", channel=CHANNEL_HELP)

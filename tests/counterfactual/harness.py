@@ -28,6 +28,7 @@ from typing import Any
 import discord
 
 from bot.cogs import quiz as quiz_cog
+from bot.cogs import spoilers as spoilers_cog
 from bot.cogs.info import about_pages
 from bot.cogs.lookup import (
     CONCEPT_KINDS,
@@ -48,6 +49,8 @@ from lore.errors import LoreError, PackError
 from lore.graph import relation_graph, timeline
 from lore.model import Entry, Kind, Pack
 from lore.packs import ImportReport, dump_pack
+from lore.schedule import SERVER, Schedule
+from lore.schedule_store import Schedules
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.visible import write_visible_pack
@@ -316,6 +319,57 @@ async def admin_surfaces(svc: LoreService, policy: Policy, query: str, name: str
     out["revert"] = await _outcome(svc.revert(guild_id, new, 0, "admin", policy=policy))
     out["export"] = svc.export(guild_id, "yaml")
     out["count"] = svc.own_entry_count(guild_id)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleSetup:
+    """A server's spoiler schedules, set the same way in both worlds by :func:`schedule_surfaces`."""
+
+    anchor: float  # UTC seconds of every schedule's first opening
+    every_days: int
+    zone: str
+    server: bool  # the server has a schedule of its own
+    paused: bool  # … and it is paused
+    announce: bool
+    #: One per channel: its own episode (None: it follows the server's), whether it has a
+    #: schedule, and whether that is paused.
+    channels: tuple[tuple[int | None, bool, bool], ...] = ()
+
+
+async def schedule_surfaces(svc: LoreService, policy: Policy, guild_id: int, setup: ScheduleSetup) -> dict[str, Any]:
+    """A server at ``policy`` (its setting), with the schedules of ``setup``: what setting each
+    schedule answered (or its refusal), /spoilers schedule show, and /spoilers status as a
+    channel under ``policy`` reads it."""
+    await svc.set_policy(guild_id, episode=policy.episode, mode=policy.mode)
+    schedules = Schedules(svc.store, svc.franchise.last)
+    out: dict[str, Any] = {}
+
+    async def start(channel_id: int, paused: bool) -> Any:
+        schedule = Schedule(
+            guild_id,
+            channel_id,
+            setup.anchor,
+            setup.every_days,
+            setup.zone,
+            announce_channel_id=guild_id * 100 if setup.announce else None,
+            created_by=7,
+        )
+        started = await _outcome(schedules.start(schedule))
+        if paused and not isinstance(started, list):
+            await schedules.pause(guild_id, channel_id)
+        return [started.episode, started.replaced] if not isinstance(started, list) else started
+
+    if setup.server:
+        out["start/server"] = await start(SERVER, setup.paused)
+    for i, (episode, scheduled, paused) in enumerate(setup.channels, start=1):
+        channel_id = guild_id * 100 + i
+        if episode is not None:
+            await svc.set_policy(guild_id, channel_id=channel_id, episode=episode)
+        if scheduled:
+            out[f"start/{i}"] = await start(channel_id, paused)
+    out["schedule show"] = await spoilers_cog.schedule_show_text(svc, schedules, guild_id)
+    out["status"] = await spoilers_cog.status_text(svc, schedules, guild_id, policy)
     return out
 
 
