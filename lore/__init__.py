@@ -35,11 +35,12 @@ from lore.graph import (
 )
 from lore.graph import Node as GraphNode
 from lore.markup import echo, escape, shorten
+from lore.markup import escape as quiz_escape
 from lore.model import Alias, Entry, FeaturedRoster, Kind, RelationType
 from lore.nameindex import Candidate
 from lore.packs import CANON_PACK_PATH, read_pack_bytes
-from lore.quiz import QUESTIONS_MAX, Outcome, Question, Reveal, Session, questions_for
-from lore.quiz import escape as quiz_escape
+from lore.questions import Question
+from lore.quiz import QUESTIONS_MAX, Outcome, Reveal, Session, questions_for
 from lore.quotas import Quotas
 from lore.render import EntryView, Item
 from lore.schedule import SERVER as SCHEDULE_SERVER

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lore import quiz
+from lore import questions, quiz, quizworld
 from lore.model import Pack
 from lore.packs import CANON_PACK_PATH
 from lore.service import LoreService
@@ -21,7 +21,7 @@ TWISTS = Path(__file__).parent / "data" / "twists.yaml"
 SEEDS = range(20)
 
 
-def question_texts(q: quiz.Question) -> list[str]:
+def question_texts(q: questions.Question) -> list[str]:
     return [q.prompt, q.explanation, *q.options]
 
 
@@ -83,7 +83,7 @@ async def test_no_question_at_episode_3_mentions_later_lore(canon, canon_pack):
 
 
 def _visible_relations(svc: LoreService, episode: int) -> set[tuple[str, str, str]]:
-    entries, _ = quiz.world_for(svc, Policy(episode, Mode.HIDE), None)
+    entries, _ = quizworld.world_for(svc, Policy(episode, Mode.HIDE), None)
     names = {e.slug: e.name for e in entries}
     out = set()
     for e in entries:
@@ -104,7 +104,7 @@ async def test_a_wrong_option_is_never_also_right(canon):
                     continue
                 subject = q.prompt.split("**")[1].replace("\\", "")
                 label = q.key.split(":")[2]
-                inverse = quiz._INVERSE.get(label)
+                inverse = quizworld._INVERSE.get(label)
                 for i, option in enumerate(q.options):
                     if i == q.answer:
                         continue
@@ -114,10 +114,10 @@ async def test_a_wrong_option_is_never_also_right(canon):
 
 def test_the_right_answer_is_uniformly_placed():
     """Chi-square over 4,000 shuffles: the right option lands in each place a quarter of the time."""
-    spec = quiz._Spec("k", "t", "prompt", "right", tuple(f"wrong {i}" for i in range(8)), "why")
+    spec = questions.Spec("k", "t", "prompt", "right", tuple(f"wrong {i}" for i in range(8)), "why")
     rng = random.Random(1234)
     n = 4000
-    counts = Counter(quiz.build_question(spec, rng).answer for _ in range(n))
+    counts = Counter(questions.build_question(spec, rng).answer for _ in range(n))
     expected = n / 4
     chi2 = sum((counts[i] - expected) ** 2 / expected for i in range(4))
     assert chi2 < 16.27, counts  # p = 0.001 with 3 degrees of freedom
@@ -140,7 +140,7 @@ async def test_a_session_never_repeats_and_mixes_topics(canon):
         assert len({q.key for q in qs}) == 20
         assert len({q.topic for q in qs}) >= 5
         for q in qs:
-            assert all(0 < len(o) <= quiz.MAX_OPTION for o in q.options)
+            assert all(0 < len(o) <= questions.MAX_OPTION for o in q.options)
             assert len(q.prompt) <= 1000 and len(q.explanation) <= 700
 
 
@@ -151,7 +151,7 @@ async def test_episode_0_and_tiny_worlds_give_no_broken_question(mini):
 
 
 def test_session_rules():
-    qs = [quiz.Question(f"k{i}", "t", "p", ("a", "b", "c", "d"), i % 4, "e") for i in range(3)]
+    qs = [questions.Question(f"k{i}", "t", "p", ("a", "b", "c", "d"), i % 4, "e") for i in range(3)]
     s = quiz.Session(qs)
     assert s.answer(1, 0) is quiz.Outcome.CLOSED  # not open yet
     s.open()

@@ -43,7 +43,7 @@ from bot.cogs.pictures import relations_caption, relations_miss
 from bot.embeds import roster_pages, search_pages
 from bot.pictures.painter import Painter
 from bot.views import DidYouMean
-from lore import quiz
+from lore import questions, quiz
 from lore.editing import slugify
 from lore.errors import LoreError, PackError
 from lore.graph import relation_graph, timeline
@@ -208,7 +208,7 @@ async def quiz_out(svc: LoreService, policy: Policy, seeds: int = QUIZ_SEEDS) ->
                 labels = [getattr(b, "label", None) for b in view.children]
                 view.stop()
                 question = quiz_cog.question_text(run, 20)
-                run.session.answer(7, seed % quiz.OPTIONS)
+                run.session.answer(7, seed % questions.OPTIONS)
                 shown.append([question, labels, quiz_cog.reveal_text(run, run.session.close())])
                 if not run.session.advance():
                     break

@@ -210,12 +210,13 @@ def test_a_planted_admin_oracle_is_caught(worlds, monkeypatch, plant):
 def test_a_planted_quiz_oracle_is_caught(worlds, monkeypatch):
     """The quiz comparison can fail: draw the questions one episode further than the policy, and
     the questions (or their options or reveal) differ from the visible world's."""
-    from lore import quiz
+    from lore import quiz, quizworld
     from tests.counterfactual.harness import quiz_out
 
     w, loop = worlds
-    original = quiz.quiz_policy
-    monkeypatch.setattr(quiz, "quiz_policy", lambda p, last: Policy(p.episode + 1, Mode.HIDE, p.source))
+    original = quizworld.quiz_policy
+    for module in (quiz, quizworld):
+        monkeypatch.setattr(module, "quiz_policy", lambda p, last: Policy(p.episode + 1, Mode.HIDE, p.source))
     quiz._SPECS.clear()
     try:
         policy = Policy(3, Mode.TAG)
@@ -224,7 +225,8 @@ def test_a_planted_quiz_oracle_is_caught(worlds, monkeypatch):
         with pytest.raises(AssertionError, match="depends on later lore"):
             assert_same({"quiz": real}, {"quiz": visible}, Mode.TAG, "planted")
     finally:
-        monkeypatch.setattr(quiz, "quiz_policy", original)
+        for module in (quiz, quizworld):
+            monkeypatch.setattr(module, "quiz_policy", original)
         quiz._SPECS.clear()
 
 
