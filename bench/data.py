@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import Spec, generate
+from lore.imports import CANON_AUTHOR
 from lore.model import Pack
 from lore.packs import CANON_PACK_PATH, MAX_PACK_BYTES, parse_text, validate
-from lore.service import CANON_AUTHOR, LoreService
+from lore.service import LoreService
 from lore.store import CANON, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent

@@ -7,6 +7,7 @@ package is the engine's own business and may change shape.
 
 __version__ = "0.1.0"
 
+from lore.authoring import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION
 from lore.backup import BackupError, DatabaseLock
 from lore.backup import backup as backup_database
 from lore.backup import restore as restore_database
@@ -42,12 +43,13 @@ from lore.packs import CANON_PACK_PATH, read_pack_bytes
 from lore.questions import Question
 from lore.quiz import QUESTIONS_MAX, Outcome, Reveal, Session, questions_for
 from lore.quotas import Quotas
+from lore.records import Answer, History, Roster, SearchResults
 from lore.render import EntryView, Item
 from lore.schedule import SERVER as SCHEDULE_SERVER
 from lore.schedule import Advance, Schedule, ScheduleError, check_every, last_tick, parse_start
 from lore.schedule_store import Schedules
 from lore.scores import Answered, QuizScores
-from lore.service import MAX_ALIAS, MAX_FACT_TEXT, MAX_REVISION, Answer, History, LoreService, Roster, SearchResults
+from lore.service import LoreService
 from lore.spoilercheck import Verdict, catalog_for, check_spoilers, lookup_names, spoiler_tagged, verdict_text
 from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
 from lore.storage import POSTGRESQL, SQLITE, check_target, parse_target

@@ -2,7 +2,7 @@
 
 :class:`LoreFault` and its kinds live in :mod:`lore.errors`; this module says what SQLite meant.
 
-A fault is not a refused request (that is :class:`lore.service.LoreError`): it is something the
+A fault is not a refused request (that is :class:`lore.errors.LoreError`): it is something the
 operator must fix. Adapters print the message (the CLI, with a non-zero exit status) or show it
 (the bot); they never show a traceback for one.
 """

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MIN_ENTRIES = 20_000
 _MAGIC = b"lorebot-index-snapshot 1 "
 #: The modules whose code decides what an index holds (a snapshot made by other code is not reused).
-_BUILDERS = ("lore.normalize", "lore.fuzzy", "lore.nameindex", "lore.snapshot", "lore.service")
+_BUILDERS = ("lore.normalize", "lore.fuzzy", "lore.nameindex", "lore.snapshot", "lore.scope")
 
 #: Target slug -> (member slug, episode known) of a scope's memberships, saved with its index.
 Memberships = dict[str, list[tuple[str, int]]]

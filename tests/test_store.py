@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from lore.service import LoreError, LoreService
+from lore.errors import LoreError
+from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.store import SCHEMA_VERSION, Store, StoreError
 from tests.conftest import MINI_PACK

@@ -8,8 +8,9 @@ import contextlib
 
 import pytest
 
+from lore.errors import LoreError, StaleEntry
 from lore.feed import ChangeRow
-from lore.service import LoreError, LoreService, StaleEntry
+from lore.service import LoreService
 from lore.spoilers import Mode
 from tests.conftest import MINI_PACK
 

@@ -105,10 +105,10 @@ def _later_items(entry, episode: int) -> int:
 def test_a_planted_oracle_is_caught(worlds, monkeypatch, mode):
     """The harness can fail: put the old "N later items held back" count back into the card (as
     plain text, outside any span) and the comparison with the visible world catches it."""
-    import lore.service
+    import lore.reading
     from lore.markup import escape
 
-    original = lore.service.render_entry
+    original = lore.reading.render_entry
 
     def leaky(entry, policy, **kw):
         view = original(entry, policy, **kw)
@@ -116,7 +116,7 @@ def test_a_planted_oracle_is_caught(worlds, monkeypatch, mode):
             view.summary += escape(f" ({_later_items(entry, policy.episode)} later items held back)")
         return view
 
-    monkeypatch.setattr(lore.service, "render_entry", leaky)
+    monkeypatch.setattr(lore.reading, "render_entry", leaky)
     with pytest.raises(AssertionError, match="depends on later lore"):
         for query in ("Rouge Redstar", "Naomi Orthmann", "Jean Junghardt", "Ash Stahl"):
             check(worlds, 3, mode, query)

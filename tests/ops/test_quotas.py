@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from bot.cli import main
+from lore.errors import LoreError
 from lore.quotas import Quotas
-from lore.service import LoreError, LoreService
+from lore.service import LoreService
 from tests.conftest import MINI_PACK
 
 G = 4242
