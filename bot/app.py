@@ -154,9 +154,9 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         if self.metrics.enabled:
-            self.lore.store.on_write = self.metrics.db_write
+            self.lore.on_write = self.metrics.db_write
         await self._service.start()
-        self.identify_claim = self.lore.store.claim_slot  # processes sharing the database pace together
+        self.identify_claim = self.lore.coordination.claim_slot  # processes sharing the database pace together
         self.lore.start_watching()  # other processes' writes (the CLI, a second bot) within 0.2 s
         failed: list[str] = []
         for ext in EXTENSIONS:
@@ -194,7 +194,7 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         digest = self.tree_hash(guild_id)
         guild = discord.Object(guild_id) if guild_id is not None else None
         synced = await self.tree.sync(guild=guild)
-        await self.lore.store.set_meta(self._hash_key(guild_id), digest)
+        await self.lore.coordination.set_meta(self._hash_key(guild_id), digest)
         log.info("synced %d commands %s", len(synced), f"to guild {guild_id}" if guild_id else "globally")
         return len(synced)
 
@@ -202,20 +202,20 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         """Sync only when the tree differs from the last one synced (Discord rate-limits syncs).
 
         Processes sharing the database take a lock first, so a cluster starting at once syncs once."""
-        store, lock = self.lore.store, "command_sync_lock"
+        shared, lock = self.lore.coordination, "command_sync_lock"
         for _ in range(int(SYNC_LEASE_TTL * 10) + 1):
-            if await store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
+            if await shared.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
                 log.info("command tree unchanged since the last sync; not syncing")
                 return False
-            if await store.try_lease(lock, self.instance, SYNC_LEASE_TTL):
+            if await shared.try_lease(lock, self.instance, SYNC_LEASE_TTL):
                 break
             await asyncio.sleep(0.1)  # another process is syncing: then the hash will match
         try:
-            if await store.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
+            if await shared.get_meta(self._hash_key(guild_id)) == self.tree_hash(guild_id):
                 return False
             await self.sync_commands(guild_id)
         finally:
-            await store.release_lease(lock, self.instance)
+            await shared.release_lease(lock, self.instance)
         return True
 
     @staticmethod

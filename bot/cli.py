@@ -286,7 +286,7 @@ async def _export(args: argparse.Namespace) -> int:
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
     async with await LoreService.open(_db_path(args), canon_pack=None) as svc:
-        version = await svc.store.schema_version()
+        version = await svc.schema_version()
         report = await svc.apply_canon_pack(_pack_path(args))
         print(f"Schema version {version}.")
         if report is None:

@@ -1,7 +1,7 @@
 """The background loop that ticks spoiler schedules (rules in :mod:`lore.schedule`).
 
 One process of a cluster ticks: each round it takes (or renews) the schedule lease in the shared
-database (:meth:`lore.store.Store.try_lease`, as command sync does) and only the holder goes on.
+database (``LoreService.coordination.try_lease``, as command sync does) and only the holder goes on.
 Its first round runs at start, so openings missed while no bot was running are applied then, at
 once, with one announcement for the episode reached. A process that stops releases the lease, so
 another takes over at its next round; one that dies loses it after ``lease_ttl`` seconds. Even two
@@ -63,7 +63,7 @@ class ScheduleTicker:
 
     @property
     def schedules(self) -> Schedules:
-        return Schedules(self.bot.lore.store, self.bot.lore.franchise.last)
+        return self.bot.lore.schedules
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -78,7 +78,7 @@ class ScheduleTicker:
         if self.holding:
             self.holding = False
             try:
-                await self.bot.lore.store.release_lease(LEASE, self.bot.instance)
+                await self.bot.lore.coordination.release_lease(LEASE, self.bot.instance)
             except Exception as e:  # another process takes over when the lease expires
                 log.warning("could not release the schedule lease: %s", e)
 
@@ -94,8 +94,7 @@ class ScheduleTicker:
 
     async def round(self) -> int:
         """Tick every due schedule if this process holds the lease; returns the episodes opened."""
-        store = self.bot.lore.store
-        self.holding = await store.try_lease(LEASE, self.bot.instance, self.lease_ttl)
+        self.holding = await self.bot.lore.coordination.try_lease(LEASE, self.bot.instance, self.lease_ttl)
         if not self.holding:
             return 0
         self.rounds += 1

@@ -13,13 +13,17 @@ and out (:mod:`lore.imports`); the spoiler settings are an object of their own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from lore.authoring import Authoring
+from lore.coordination import Coordination
 from lore.imports import Imports
 from lore.loading import Loading
 from lore.packs import CANON_PACK_PATH
 from lore.quotas import Quotas
+from lore.schedule_store import Schedules
+from lore.scores import QuizScores
 from lore.spoilers import Mode, Policy, Setting
 from lore.storage import open_store
 from lore.store import Store
@@ -73,6 +77,35 @@ class LoreService(Loading, Imports, Authoring, Targets):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- what adapters keep in the database besides the lore ---------------------------------
+    @property
+    def schedules(self) -> Schedules:
+        """The servers' spoiler schedules (opening episodes up to the franchise's last, as it is now)."""
+        return Schedules(self.store, self.franchise.last)
+
+    @property
+    def quiz_scores(self) -> QuizScores:
+        """The servers' quiz scores."""
+        return QuizScores(self.store)
+
+    @property
+    def coordination(self) -> Coordination:
+        """Leases, paced slots and notes shared by the processes on this database."""
+        return self.store
+
+    @property
+    def on_write(self) -> Callable[[float], None] | None:
+        """Called with the seconds each committed write took (the operator's metrics), or None."""
+        return self.store.on_write
+
+    @on_write.setter
+    def on_write(self, observer: Callable[[float], None] | None) -> None:
+        self.store.on_write = observer
+
+    async def schema_version(self) -> int:
+        """The version of the database's schema (:data:`lore.SCHEMA_VERSION` once migrated)."""
+        return await self.store.schema_version()
 
     # -- spoiler settings (lore.settings) ----------------------------------------------------
     def policy(

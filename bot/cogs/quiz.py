@@ -198,7 +198,7 @@ class QuizCog(
 
     @property
     def scores(self) -> QuizScores:
-        return QuizScores(served_lore(self.bot).store)
+        return served_lore(self.bot).quiz_scores
 
     async def cog_unload(self) -> None:
         for run in list(self.running.values()):

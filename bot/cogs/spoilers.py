@@ -178,8 +178,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         return await admin_group_check(interaction)
 
     def _schedules(self, interaction: discord.Interaction) -> Schedules:
-        lore = lore_for(interaction)
-        return Schedules(lore.store, lore.franchise.last)
+        return lore_for(interaction).schedules
 
     @schedule.command(name="start", description="Open the next episode at a date and time, then one every few days")
     @app_commands.describe(
