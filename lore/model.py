@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 #: The most episodes a franchise may have. A pack's own episode list (``pack.episodes``) bounds its
 #: episode numbers; this only keeps any number within what every store and array holds.
@@ -91,6 +91,23 @@ class _Strict(BaseModel):
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _slug_rule(message: str) -> AfterValidator:
+    """The check that a string is a slug (lower-case letters, digits and single hyphens)."""
+
+    def check(v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError(message)
+        return v
+
+    return AfterValidator(check)
+
+
+#: An entry's own slug (an entry, or a server's patch of one).
+Slug = Annotated[Short, _slug_rule("must be lower-case letters, digits and single hyphens")]
+#: A slug naming another entry (a relation's target, a cast member, a roster's group).
+SlugRef = Annotated[Short, _slug_rule("must be an entry slug (lower-case letters, digits and single hyphens)")]
 #: Discord carries an entry's slug as an autocomplete choice's and a select option's value: 100 at most.
 #: New packs and edits are held to it (``lore.packs``, ``LoreService``); stored entries still load.
 MAX_SLUG = 100
@@ -124,17 +141,10 @@ class Attribute(_Strict):
 
 class Relation(_Strict):
     type: RelationType
-    target: Short
+    target: SlugRef
     episode: Episode = 0
     note: str | None = Field(default=None, max_length=200)
     source: str | None = None
-
-    @field_validator("target")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG_RE.match(v):
-            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
-        return v
 
 
 class Status(_Strict):
@@ -191,18 +201,11 @@ class CastMember(_Strict):
     first appearance. Shown from the later of the episode itself, the character's introduction and
     ``episode`` (when the appearance is only recognised later, e.g. a masked figure)."""
 
-    character: Short
+    character: SlugRef
     first: bool = False
     episode: Episode = 0
     note: str | None = Field(default=None, max_length=100)
     source: str | None = None
-
-    @field_validator("character")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG_RE.match(v):
-            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
-        return v
 
 
 class EpisodeInfo(_Strict):
@@ -218,7 +221,7 @@ class EpisodeInfo(_Strict):
 
 
 class Entry(_Strict):
-    slug: Short
+    slug: Slug
     kind: Kind
     name: Short
     #: The episode in which the entry itself becomes known (0 = pre-release material).
@@ -237,13 +240,6 @@ class Entry(_Strict):
     image: str | None = None
     #: Phrases that give this entry's twists away (used by the spoiler check only, never shown).
     reveal_phrases: list[RevealPhrase] = Field(default_factory=list)
-
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG_RE.match(v):
-            raise ValueError("must be lower-case letters, digits and single hyphens")
-        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -402,18 +398,11 @@ class FeaturedRoster(_Strict):
 
     command: Annotated[str, Field(pattern=COMMAND_NAME_RE)]
     description: Annotated[str, Field(min_length=1, max_length=100)]
-    group: Short
+    group: SlugRef
     #: The group as a sentence names it ("The Immortal Nine"), e.g. when a server removed it.
     title: Short
     #: The description of the command's ``member`` option.
     member: Annotated[str, Field(min_length=1, max_length=100)] = "One member (leave empty for the roster)"
-
-    @field_validator("group")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG_RE.match(v):
-            raise ValueError("must be an entry slug (lower-case letters, digits and single hyphens)")
-        return v
 
 
 class BotCard(_Strict):
@@ -471,7 +460,7 @@ class EntryPatch(_Strict):
     the server sees the canon entry with this patch applied, so a newer canon reaches it (new canon
     items appear; the ones it changed or removed stay changed or removed)."""
 
-    slug: Short
+    slug: Slug
     #: Fields replaced whole: kind, name, introduced, summary, image, episode.
     set: dict[str, Any] = Field(default_factory=dict)
     aliases: ListPatch[Alias] = Field(default_factory=ListPatch[Alias])
@@ -482,13 +471,6 @@ class EntryPatch(_Strict):
     #: The status and the later statuses, as one list in episode order.
     statuses: ListPatch[Status] = Field(default_factory=ListPatch[Status])
     reveal_phrases: ListPatch[RevealPhrase] = Field(default_factory=ListPatch[RevealPhrase])
-
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not SLUG_RE.match(v):
-            raise ValueError("must be lower-case letters, digits and single hyphens")
-        return v
 
     @field_validator("set")
     @classmethod
