@@ -7,7 +7,7 @@ import asyncio
 import copy
 import time
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from .errors import NoResponse
 from .interactions import (
@@ -24,6 +24,20 @@ from .models import DM, FakeChannel, FakeMember, FakeUser, Perm
 from .records import InteractionRecord
 from .result import INTERACTION_NAMES, ChoiceList, FakeMessage, InteractionResult
 from .world import World
+
+
+class AutocompleteWait(TypedDict, total=False):
+    """How long the driver waits for an autocomplete answer, and whether one is required."""
+
+    timeout: float | None  # default: the world's ``timeout``
+    require_response: bool  # default True: no answer raises :class:`NoResponse`
+
+
+class Wait(AutocompleteWait, total=False):
+    """How the driver waits for the bot's answer to an interaction."""
+
+    settle: float | None  # seconds of quiet that end the wait; default: the world's ``settle``
+    followups: int  # follow-up messages to wait for (default 0)
 
 
 def _resolved(actor: FakeMember | FakeUser) -> Resolved:
@@ -61,17 +75,22 @@ class Driver(World):
             raise InvalidInteraction(f"{user.name} is not a member of {guild.name!r}")
         return member, channel
 
-    def _payload(
+    async def _send(
         self,
         itype: int,
         data: dict[str, Any],
         actor: FakeMember | FakeUser,
         ch: FakeChannel,
         locale: str | None,
+        wait: Wait,
+        *,
         message: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload of type ``itype`` carrying ``data``, from ``actor`` in ``ch``."""
-        return base_payload(
+        source_message_id: int | None = None,
+        option_type: int | None = None,
+    ) -> InteractionResult:
+        """Send an interaction of type ``itype`` carrying ``data`` from ``actor`` in ``ch`` (on
+        ``message``, when it comes from one), and wait for the bot's answer."""
+        payload = base_payload(
             application_id=self.application_id,
             itype=itype,
             data=data,
@@ -81,6 +100,7 @@ class Driver(World):
             locale=locale,
             message=message,
         )
+        return await self._run(payload, actor, ch, wait, option_type=option_type, source_message_id=source_message_id)
 
     def _app_permissions(self, channel: FakeChannel) -> int:
         if channel.guild is None:
@@ -96,10 +116,7 @@ class Driver(World):
         channel: FakeChannel | None = None,
         locale: str | None = None,
         check_permissions: bool = True,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Run a slash command as ``user`` and return what the bot answered.
 
@@ -118,10 +135,7 @@ class Driver(World):
             check_command_access(cmd, actor, ch)
         resolved = _resolved(actor)
         data, _ = command_data(cmd, options, path[1:], resolved)
-        payload = self._payload(2, data, actor, ch, locale)
-        return await self._run(
-            payload, actor, ch, timeout=timeout, settle=settle, followups=followups, require_response=require_response
-        )
+        return await self._send(2, data, actor, ch, locale, wait)
 
     async def autocomplete(
         self,
@@ -132,8 +146,7 @@ class Driver(World):
         user: FakeMember | FakeUser,
         channel: FakeChannel | None = None,
         locale: str | None = None,
-        timeout: float | None = None,
-        require_response: bool = True,
+        **wait: Unpack[AutocompleteWait],
     ) -> ChoiceList:
         """Send an autocomplete interaction for option ``focused`` (typed text in ``options``).
 
@@ -144,15 +157,8 @@ class Driver(World):
         cmd = self.find_command(path[0], ch.guild)
         resolved = _resolved(actor)
         data, fdef = command_data(cmd, options, path[1:], resolved, focused=focused)
-        payload = self._payload(4, data, actor, ch, locale)
-        result = await self._run(
-            payload,
-            actor,
-            ch,
-            option_type=fdef["type"] if fdef else None,
-            timeout=timeout,
-            require_response=require_response,
-        )
+        waiting = Wait(timeout=wait.get("timeout"), require_response=wait.get("require_response", True))
+        result = await self._send(4, data, actor, ch, locale, waiting, option_type=fdef["type"] if fdef else None)
         choices = ChoiceList(result.choices or [])
         choices.result = result
         return choices
@@ -166,10 +172,7 @@ class Driver(World):
         channel: FakeChannel | None = None,
         locale: str | None = None,
         check_permissions: bool = True,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Run a user command (target: member/user) or message command (target: a message or result)."""
         actor, ch = self._actor_and_channel(user, channel)
@@ -195,10 +198,7 @@ class Driver(World):
         }
         if cmd.get("guild_id"):
             data["guild_id"] = str(cmd["guild_id"])
-        payload = self._payload(2, data, actor, ch, locale)
-        return await self._run(
-            payload, actor, ch, timeout=timeout, settle=settle, followups=followups, require_response=require_response
-        )
+        return await self._send(2, data, actor, ch, locale, wait)
 
     def _live_message(
         self, target: InteractionResult | FakeMessage | int
@@ -238,10 +238,7 @@ class Driver(World):
         label: str | None = None,
         user: FakeMember | FakeUser | None = None,
         locale: str | None = None,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Click a button (by ``custom_id`` or ``label``; either may be omitted if there is one button)
         on the message ``target`` produced. ``user`` defaults to whoever ran the original interaction."""
@@ -251,9 +248,7 @@ class Driver(World):
             raise InvalidInteraction("link/premium buttons do not send interactions")
         if button.get("disabled"):
             raise InvalidInteraction(f"button {button.get('custom_id')!r} is disabled")
-        return await self._component(
-            live, rec, button, None, user, locale, timeout, settle, followups, require_response
-        )
+        return await self._component(live, rec, button, None, user, locale, wait)
 
     async def select(
         self,
@@ -263,10 +258,7 @@ class Driver(World):
         *,
         user: FakeMember | FakeUser | None = None,
         locale: str | None = None,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Pick ``values`` in a select menu (string values or labels; members/roles/channels for
         auto-populated selects)."""
@@ -274,9 +266,7 @@ class Driver(World):
         sel = live.find_select(custom_id)
         if sel.get("disabled"):
             raise InvalidInteraction(f"select {sel.get('custom_id')!r} is disabled")
-        return await self._component(
-            live, rec, sel, list(values or []), user, locale, timeout, settle, followups, require_response
-        )
+        return await self._component(live, rec, sel, list(values or []), user, locale, wait)
 
     async def _component(
         self,
@@ -286,27 +276,14 @@ class Driver(World):
         values: list[Any] | None,
         user: FakeMember | FakeUser | None,
         locale: str | None,
-        timeout: float | None,
-        settle: float | None,
-        followups: int,
-        require_response: bool,
+        wait: Wait,
     ) -> InteractionResult:
         actor, ch = self._component_actor(live, rec, user)
         if live.ephemeral and rec is not None and actor.id != rec.actor.id:
             raise InvalidInteraction(f"only {rec.actor.name} can see that ephemeral message, not {actor.name}")
         resolved = _resolved(actor)
         data = component_data(live, comp, values, resolved)
-        payload = self._payload(3, data, actor, ch, locale, message=live.to_discord())
-        return await self._run(
-            payload,
-            actor,
-            ch,
-            source_message_id=live.id,
-            timeout=timeout,
-            settle=settle,
-            followups=followups,
-            require_response=require_response,
-        )
+        return await self._send(3, data, actor, ch, locale, wait, message=live.to_discord(), source_message_id=live.id)
 
     async def submit_modal(
         self,
@@ -316,10 +293,7 @@ class Driver(World):
         user: FakeMember | FakeUser | None = None,
         channel: FakeChannel | None = None,
         locale: str | None = None,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Fill in and submit the modal ``target`` opened: ``values`` maps input custom_ids to a str
         (text input, radio), a list (selects, checkbox group, file upload) or a bool (checkbox).
@@ -340,17 +314,7 @@ class Driver(World):
         src = rec0.source_message_id
         if src is not None and src in self.messages:
             message = self.messages[src].to_discord()
-        payload = self._payload(5, data, actor, ch, locale, message=message)
-        return await self._run(
-            payload,
-            actor,
-            ch,
-            source_message_id=src,
-            timeout=timeout,
-            settle=settle,
-            followups=followups,
-            require_response=require_response,
-        )
+        return await self._send(5, data, actor, ch, locale, wait, message=message, source_message_id=src)
 
     async def send_interaction(
         self,
@@ -358,21 +322,10 @@ class Driver(World):
         *,
         actor: FakeMember | FakeUser,
         channel: FakeChannel,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
+        **wait: Unpack[Wait],
     ) -> InteractionResult:
         """Dispatch a hand-made INTERACTION_CREATE payload (see :mod:`fakediscord.interactions`)."""
-        return await self._run(
-            payload,
-            actor,
-            channel,
-            timeout=timeout,
-            settle=settle,
-            followups=followups,
-            require_response=require_response,
-        )
+        return await self._run(payload, actor, channel, wait)
 
     # ================================================== waiting for the bot
     async def _run(
@@ -380,14 +333,14 @@ class Driver(World):
         payload: dict[str, Any],
         actor: FakeMember | FakeUser,
         channel: FakeChannel,
+        wait: Wait,
         *,
         option_type: int | None = None,
         source_message_id: int | None = None,
-        timeout: float | None = None,
-        settle: float | None = None,
-        followups: int = 0,
-        require_response: bool = True,
     ) -> InteractionResult:
+        timeout, settle = wait.get("timeout"), wait.get("settle")
+        timeout = self.timeout if timeout is None else timeout
+        settle = self.settle if settle is None else settle
         session = self.session_for(channel)
         await self._drain_pending()
         rec = InteractionRecord(payload, actor, channel, option_type=option_type, source_message_id=source_message_id)
@@ -397,15 +350,13 @@ class Driver(World):
         rec.tasks_before = asyncio.all_tasks()
         try:
             await session.dispatch("INTERACTION_CREATE", payload)
-            await self._settle(
-                rec, self.timeout if timeout is None else timeout, self.settle if settle is None else settle, followups
-            )
+            await self._settle(rec, timeout, settle, wait.get("followups", 0))
         finally:
             self._active.discard(rec)
         result = self._result(rec)
         self.results.append(result)
         self.last_result = result
-        if require_response and not result.responded:
+        if wait.get("require_response", True) and not result.responded:
             detail = "\n".join(rec.errors[-3:]) or "no error was logged"
             rejected = "".join(f"\n  rejected: {r} {r.response}" for r in rec.rejected)
             raise NoResponse(
