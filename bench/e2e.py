@@ -21,18 +21,16 @@ import asyncio
 import os
 import random
 import resource
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.data import CACHE, ROOT, Dataset
+from bench.data import CACHE, Dataset
 from bench.queries import typo
-from bench.stats import percentile, rss_mb, summary_ms
+from bench.spawn import BotProcess
+from bench.stats import percentile, summary_ms
 from fakediscord import FakeDiscord, InteractionResult
 from lore.model import Kind
 from lore.packs import MAX_PACK_BYTES
@@ -111,62 +109,6 @@ def prepare(ds: Dataset, n: int = 400, seed: int = 17) -> E2EWork:
         text = e.name[:k]
         typed.append(typo(text, rng) if len(text) >= 4 and rng.random() < 0.2 else text)
     return E2EWork(character, typed, chars[0].name)
-
-
-class BotProcess:
-    def __init__(self, fake: BenchFake, db: Path, pack: Path | None, *, sync: bool = False):
-        self.fake = fake
-        self.db = db
-        self.pack = pack
-        self.sync = sync
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.started_ns = 0
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "bench.botproc", "--db", str(self.db), "--api-base", self.fake.api_base]
-        cmd += ["--gateway", self.fake.gateway_url]
-        if self.pack is not None:
-            cmd += ["--pack", str(self.pack)]
-        if self.sync:
-            cmd.append("--sync")
-        self.started_ns = time.perf_counter_ns()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT.parent, stdout=self.log, stderr=subprocess.STDOUT)
-
-    async def connected(self, identified_before: int, timeout: float = 120.0) -> None:
-        """Wait until the bot has identified and been sent READY and its guilds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = self.fake.session
-            if self.fake.identify_count > identified_before and s is not None and s.seq >= 1 + len(self.fake.guilds):
-                return
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.proc.returncode}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the bot did not connect within {timeout} s:\n{self.output()}")
-            await asyncio.sleep(0.001)
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-4000:]
-
-    def memory(self) -> dict[str, float]:
-        assert self.proc is not None
-        return rss_mb(self.proc.pid)
-
-    async def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            for _ in range(1000):
-                if self.proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 class Driver:
@@ -287,11 +229,10 @@ async def _concurrent(d: Driver, bot: BotProcess, work: E2EWork, n: int) -> dict
 
 async def _start_and_answer(fake: BenchFake, d: Driver, db: Path, pack: Path | None, question: str) -> dict[str, Any]:
     """Start a bot process; time process start -> gateway ready -> first answer."""
-    bot = BotProcess(fake, db, pack)
-    before = fake.identify_count
+    bot = BotProcess(fake, db, pack, sync=False)
     bot.start()
     try:
-        await bot.connected(before)
+        await bot.connected()
         ready_ns = time.perf_counter_ns()
         await d.character(question)
         answered_ns = time.perf_counter_ns()
@@ -313,10 +254,9 @@ async def _run(ds: Dataset, work: E2EWork, quick: bool, log) -> dict[str, Any]:
         d = Driver(fake)
         # Register the commands with this fake (the database remembers an earlier sync).
         primer = BotProcess(fake, ds.db, ds.pack_file, sync=True)
-        before = fake.identify_count
         primer.start()
         try:
-            await primer.connected(before)
+            await primer.connected()
             await d.ping()
         finally:
             await primer.stop()

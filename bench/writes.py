@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import ROOT
-from bench.e2e import BenchFake, BotProcess
+from bench.e2e import BenchFake
 from bench.generate import megabyte_pack
+from bench.spawn import BotProcess
 from bench.stats import summary_ms
 
 LEVELS = (1, 10, 50)
@@ -260,16 +261,6 @@ async def _import_beside_writes(a: Side) -> dict[str, Any]:
     return out
 
 
-async def _serving(bot: BotProcess, fake: WriteFake, timeout: float = 120.0) -> None:
-    """Until the bot has connected and registered its commands with its fake."""
-    await bot.connected(0, timeout)
-    deadline = time.monotonic() + timeout
-    while not fake.commands.get(None):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the bot registered no commands within {timeout} s:\n{bot.output()}")
-        await asyncio.sleep(0.02)
-
-
 async def _backend(name: str, db: str, quick: bool, parts: list[str], log: Callable[[str], None]) -> dict[str, Any]:
     from lore.packs import CANON_PACK_PATH
 
@@ -280,13 +271,13 @@ async def _backend(name: str, db: str, quick: bool, parts: list[str], log: Calla
         watcher_a = fa.add_member(a.guild, user=fa.add_user("Watcher", id=ids["watcher"]))
         watcher_b = fb.add_member(b.guild, user=fb.add_user("Watcher", id=ids["watcher"]))
         # a path or a postgresql:// URL, passed on as it is (a Path would fold the URL's "//")
-        one = BotProcess(fa, db, CANON_PACK_PATH, sync=True)  # type: ignore[arg-type]
-        two = BotProcess(fb, db, CANON_PACK_PATH, sync=True)  # type: ignore[arg-type]
+        one = BotProcess(fa, db, CANON_PACK_PATH, sync=True)
+        two = BotProcess(fb, db, CANON_PACK_PATH, sync=True)
         try:
             one.start()
-            await _serving(one, fa)
+            await one.connected()
             two.start()  # after the first has created the schema and filled the canon
-            await _serving(two, fb)
+            await two.connected()
             # admins see every entry: the server's spoiler setting at the last episode
             for g in (a.guild, *a.level_guilds.values()):
                 last = {"number": LAST_EPISODE}

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bench.spawn import BotProcess
 from fakediscord import FakeDiscord
 from fakediscord.interactions import Resolved, base_payload, command_data, split_command_path
 from tests.conftest import MINI_PACK
-from tests.e2e.procs import BotProcess
 from tests.test_faults import _damage
 
 
@@ -92,7 +92,7 @@ async def test_a_database_busy_beyond_the_timeout_is_a_sentence(world):
 async def _start_fails(tmp_path, db, pack) -> str:
     async with FakeDiscord() as fake:
         fake.add_guild("Rouge Fans")
-        proc = BotProcess(fake, db, pack, sync=False)
+        proc = BotProcess(fake, db, pack, sync=False, identify_interval=0.05)
         proc.start()
         try:
             status = await proc.exited()

@@ -10,12 +10,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bench.spawn import BotProcess
 from fakediscord import FakeGuild, FakeMember
 from fakediscord.models import snowflake
 from lore.service import LoreService
 from tests.conftest import MINI_PACK
 from tests.e2e.conftest import CrowdFake
-from tests.e2e.procs import BotProcess, lorebot
+from tests.e2e.procs import lorebot
 
 APP = snowflake()
 
@@ -48,7 +49,7 @@ async def test_two_bot_processes_on_one_database_lose_nothing_and_follow_each_ot
         g1, m1 = world(f1, gid, ids)
         g2, m2 = world(f2, gid, ids)
         c1, c2 = g1.channels["general"], g2.channels["general"]
-        one, two = BotProcess(f1, db, MINI_PACK), BotProcess(f2, db, MINI_PACK)
+        one, two = (BotProcess(f, db, MINI_PACK, sync=True, identify_interval=0.05) for f in (f1, f2))
         try:
             one.start()
             two.start()  # at the same moment, on a database neither has created yet
