@@ -44,7 +44,7 @@ def resolve_render(svc: LoreService, work: list[Ask], n: int) -> dict[str, Any]:
         answer = svc.ask(a.text, a.policy, GUILD_ID, a.kinds)
         if answer.view is None:
             return None
-        return [e.to_dict() for e in entry_pages(answer.view)]
+        return [e.to_dict() for e in entry_pages(answer.view, svc.franchise)]
 
     out = summary_ms(time_calls(call, work, n))
     found = sum(1 for a in work if svc.ask(a.text, a.policy, GUILD_ID, a.kinds).view is not None)

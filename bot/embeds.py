@@ -45,8 +45,9 @@ def footer_text(policy: Policy, extra: str = "") -> str:
     return limits.shorten(text, limits.FOOTER)
 
 
-def first_appearance(view: EntryView) -> str:
-    return "Before the series (pre-release)" if view.introduced == 0 else f"Episode {view.introduced}"
+def first_appearance(view: EntryView, franchise: Franchise) -> str:
+    """Where the entry is introduced: ``Episode 3``, or ``Episode 15 (S2E3)`` in a series with seasons."""
+    return "Before the series (pre-release)" if view.introduced == 0 else franchise.label(view.introduced, capital=True)
 
 
 class _Builder:
@@ -113,8 +114,9 @@ def _fact_line(item: Item) -> str:
     return f"• {item.text}{suffix}"
 
 
-def entry_pages(view: EntryView) -> list[discord.Embed]:
-    """The entry card: one embed, or several pages when the lore does not fit in one."""
+def entry_pages(view: EntryView, franchise: Franchise) -> list[discord.Embed]:
+    """The entry card (its episodes named as ``franchise`` names them): one embed, or several
+    pages when the lore does not fit in one."""
     b = _Builder(view.title, colour_for(view), footer_text(view.policy))
     kind_line = f"**{KIND_LABELS[view.kind]}**"
     desc = kind_line + ("\n\n" + view.summary if view.summary else "")
@@ -136,7 +138,7 @@ def entry_pages(view: EntryView) -> list[discord.Embed]:
     if view.status is not None:
         b.field("Status", view.status.text, inline=True)
     if view.kind is not Kind.EPISODE and view.kind is not Kind.SERIES:
-        b.field("First appearance", first_appearance(view), inline=True)
+        b.field("First appearance", first_appearance(view, franchise), inline=True)
     for attr in view.attributes:
         b.field(attr.label or "Detail", attr.text, inline=len(attr.text) <= 60)
     affiliation = [r for r in view.relations if r.label in AFFILIATION]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.replies import NO_MENTIONS
-from lore import SCHEDULE_SERVER, Advance, Schedules
+from lore import SCHEDULE_SERVER, Advance, Franchise, Schedules
 
 if TYPE_CHECKING:
     from bot.app import LoreBot
@@ -36,17 +36,18 @@ INTERVAL = 20.0
 Clock = Callable[[], float]
 
 
-def announcement(adv: Advance) -> str:
-    """ "Episode 4 is open for discussion." — with where, what was caught up, and what comes next."""
+def announcement(adv: Advance, franchise: Franchise) -> str:
+    """ "Episode 4 is open for discussion." — with where, what was caught up, and what comes next
+    (episodes named as ``franchise`` names them: "Episode 15 (S2E3)" with seasons)."""
     s = adv.schedule
     where = f" in <#{s.channel_id}>" if s.channel_id != SCHEDULE_SERVER else ""
-    lines = [f"📺 **Episode {adv.episode}** is open for discussion{where}."]
+    lines = [f"📺 **{franchise.label(adv.episode, capital=True)}** is open for discussion{where}."]
     if adv.ticks > 1:
         lines.append(f"(I was offline at {adv.ticks} scheduled openings: they were caught up at once.)")
     if adv.finished:
         lines.append("That was the last episode: the schedule is finished.")
     elif not s.paused:
-        lines.append(f"Next: episode {adv.episode + 1} <t:{int(s.next_at)}:F> (<t:{int(s.next_at)}:R>).")
+        lines.append(f"Next: {franchise.label(adv.episode + 1)} <t:{int(s.next_at)}:F> (<t:{int(s.next_at)}:R>).")
     return "\n".join(lines)
 
 
@@ -129,7 +130,7 @@ class ScheduleTicker:
             return
         channel = self.bot.get_partial_messageable(s.announce_channel_id, guild_id=s.guild_id)
         try:
-            await channel.send(announcement(adv), allowed_mentions=NO_MENTIONS)
+            await channel.send(announcement(adv, self.bot.lore.franchise), allowed_mentions=NO_MENTIONS)
         except discord.Forbidden:
             log.warning(
                 "could not announce episode %d in channel %d of server %d: I am missing the permission to "

@@ -93,10 +93,20 @@ class Franchise:
         found = self.season_of(episode)
         return f"S{found[0].number}E{found[1]}" if found else None
 
-    def label(self, episode: int) -> str:
-        """How a reply names an episode: ``episode 15``, or ``episode 15 (S2E3)`` with seasons."""
+    def label(self, episode: int, *, capital: bool = False) -> str:
+        """How a reply names an episode: ``episode 15``, or ``episode 15 (S2E3)`` with seasons
+        (``Episode 15 (S2E3)`` with ``capital``: to begin a sentence, a heading or a field)."""
         code = self.code(episode)
-        return f"episode {episode}" + (f" ({code})" if code else "")
+        return f"{'Episode' if capital else 'episode'} {episode}" + (f" ({code})" if code else "")
+
+    def span_label(self, first: int, last: int, *, capital: bool = False) -> str:
+        """How a reply names a run of episodes: ``episodes 13–24``, or ``episodes 13–24 (S2E1–S2E12)``
+        with seasons (one episode: its :meth:`label`)."""
+        if first == last:
+            return self.label(first, capital=capital)
+        codes = self.code(first), self.code(last)
+        text = f"{'Episodes' if capital else 'episodes'} {first}–{last}"
+        return text + (f" ({codes[0]}–{codes[1]})" if codes[0] and codes[1] else "")
 
     def range_text(self, first: int = 0) -> str:
         """``0 to 24`` (and how to type it by season, when there are seasons)."""

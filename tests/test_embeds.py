@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 from bot import limits
 from bot.embeds import entry_pages
 from bot.replies import batch_embeds
-from lore.model import Attribute, Entry, Fact, Kind
+from lore.franchise import Franchise
+from lore.model import Attribute, Entry, EpisodeList, Fact, Kind, PackMeta
 from lore.render import render_entry
 from lore.spoilers import Mode, Policy
+
+THIRTEEN = Franchise.of(PackMeta(episodes=EpisodeList(count=13)))
 
 
 def assert_embed_ok(embed):
@@ -50,7 +53,7 @@ def huge_entry(n_facts: int = 60, fact_len: int = 1900) -> Entry:
 def test_oversized_entry_is_paged_within_every_limit():
     for mode in Mode:
         view = render_entry(huge_entry(), Policy(5, mode))
-        pages = entry_pages(view)
+        pages = entry_pages(view, THIRTEEN)
         assert len(pages) > 1
         for page in pages:
             assert_embed_ok(page)
@@ -64,7 +67,7 @@ def test_oversized_entry_is_paged_within_every_limit():
 
 def test_batches_respect_the_message_total():
     view = render_entry(huge_entry(), Policy(13, Mode.SHOW))
-    pages = entry_pages(view)
+    pages = entry_pages(view, THIRTEEN)
     for batch in batch_embeds(pages):
         assert sum(len(e) for e in batch) <= limits.EMBED_TOTAL
         assert len(batch) <= limits.EMBEDS_PER_MESSAGE

@@ -9,12 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.embeds import entry_pages
-from lore.model import CastMember, Entry, EpisodeInfo, Kind, LaterSummary, Status
+from lore.franchise import Franchise
+from lore.model import CastMember, Entry, EpisodeInfo, EpisodeList, Kind, LaterSummary, PackMeta, Status
 from lore.packs import PackError, validate
 from lore.render import Appearance, render_entry
 from lore.spoilers import Mode, Policy
 from lore.visible import visible_entry
 from tests.counterfactual.markup import blank, outside, spans
+
+THIRTEEN = Franchise.of(PackMeta(episodes=EpisodeList(count=13)))
 
 JILL = Entry(
     slug="jill",
@@ -50,7 +53,7 @@ def test_the_latest_visible_summary_and_status_are_shown(episode, summary, statu
 def test_later_summaries_are_neither_shown_nor_counted_before_their_episode():
     view = render_entry(JILL, Policy(3, Mode.TAG))
     seen = ""
-    for p in entry_pages(view):
+    for p in entry_pages(view, THIRTEEN):
         d = p.to_dict()
         seen += d.get("title", "") + outside(d.get("description", ""))
         seen += "".join(f["name"] + outside(f["value"]) for f in d.get("fields", []))
@@ -195,7 +198,7 @@ def test_an_episode_lists_only_the_cast_the_viewer_may_see():
     ]
     tagged = render_entry(ep5, Policy(5, Mode.TAG), targets=PEOPLE.get)
     assert tagged.cast == at5.cast and "Noir — unnamed" in spans(tagged.later)[0]
-    fields = {f["name"]: f["value"] for p in entry_pages(at5) for f in p.to_dict().get("fields", [])}
+    fields = {f["name"]: f["value"] for p in entry_pages(at5, THIRTEEN) for f in p.to_dict().get("fields", [])}
     assert fields["Cast"] == "• Rouge\n• Gene"
 
 
@@ -204,7 +207,7 @@ def test_a_character_card_lists_the_episodes_seen_so_far():
     apps = [Appearance(3, first=True), Appearance(5), Appearance(12)]
     view = render_entry(gene, Policy(5, Mode.HIDE), appearances=apps)
     assert [a.text for a in view.appearances] == ["3 (first)", "5"]
-    fields = {f["name"]: f["value"] for p in entry_pages(view) for f in p.to_dict().get("fields", [])}
+    fields = {f["name"]: f["value"] for p in entry_pages(view, THIRTEEN) for f in p.to_dict().get("fields", [])}
     assert fields["Appears in episodes"] == "3 (first), 5"
     tagged = render_entry(gene, Policy(5, Mode.TAG), appearances=apps)
     assert [a.text for a in tagged.appearances] == ["3 (first)", "5"] and "episode 12" in spans(tagged.later)[0]

@@ -186,7 +186,7 @@ def test_same_graph_same_bytes_and_a_real_png(worlds):
     img = Image.open(io.BytesIO(one))
     assert img.format == "PNG" and img.width >= 640 and img.height >= 400
     assert len(one) < 1024 * 1024  # far within Discord's smallest upload limit
-    pages = timeline.draw(build_timeline(worlds.full, Policy(13, Mode.HIDE)), "cap")
+    pages = timeline.draw(build_timeline(worlds.full, Policy(13, Mode.HIDE)), "cap", worlds.full.franchise)
     assert len(pages) >= 2  # 13 episodes are paginated
     for page in pages:
         im = Image.open(io.BytesIO(page))

@@ -65,6 +65,13 @@ def test_a_franchise_without_seasons_takes_numbers_only() -> None:
     assert ORCHARD.label(20) == "episode 20 (S2E8)"
 
 
+def test_replies_name_an_episode_by_its_number_and_code() -> None:
+    assert ORCHARD.label(15, capital=True) == "Episode 15 (S2E3)" and ORCHARD.label(0) == "episode 0"
+    assert PLAIN.label(5, capital=True) == "Episode 5" and PLAIN.span_label(1, 13, capital=True) == "Episodes 1–13"
+    assert ORCHARD.span_label(13, 24, capital=True) == "Episodes 13–24 (S2E1–S2E12)"
+    assert ORCHARD.span_label(3, 3) == "episode 3 (S1E3)" and ORCHARD.span_label(0, 2) == "episodes 0–2"
+
+
 def test_an_undeclared_episode_list_is_as_long_as_the_highest_episode_named() -> None:
     pack = load_pack(SECOND_PACK)
     undeclared = pack.model_copy(update={"pack": PackMeta(name="x")})

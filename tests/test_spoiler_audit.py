@@ -49,7 +49,7 @@ def visible_text(svc: LoreService, loop, episode: int) -> tuple[str, set[str]]:
         chunks.append(json.dumps(shown, ensure_ascii=False))
         if answer.view is not None:
             reached.add(answer.view.slug)
-            chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in entry_pages(answer.view))
+            chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in entry_pages(answer.view, svc.franchise))
         reached.update(c.slug for c in answer.result.candidates)
     prefixes = [""] + list(string.ascii_lowercase) + [a + b for a in "aejnprsgcdfhlmov" for b in "aeiou"]
     for prefix in prefixes:
@@ -63,7 +63,7 @@ def visible_text(svc: LoreService, loop, episode: int) -> tuple[str, set[str]]:
     for number in range(1, 14):
         view = svc.episode(number, policy)
         if view is not None:
-            chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in entry_pages(view))
+            chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in entry_pages(view, svc.franchise))
     for word in ("roy", "puppetmaster", "nean", "code", "silvia", "noir", "eden", "jill", "naomi", "first"):
         results = loop.run_until_complete(svc.search_text(word, policy))
         chunks.extend(f"{h.name} {h.snippet}" for h in results.hits)

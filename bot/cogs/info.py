@@ -43,7 +43,8 @@ class Info(commands.Cog):
             title=limits.shorten(franchise.bot.name, limits.EMBED_TITLE),
             colour=embeds.kind_colour(franchise, Kind.SERIES),
             description=(
-                f"**Spoilers here:** up to episode {policy.episode} · {policy.mode.value} ({policy.source.value}).\n"
+                f"**Spoilers here:** up to {franchise.label(policy.episode)} · {policy.mode.value} "
+                f"({policy.source.value}).\n"
                 "Names accept typos, aliases and Japanese. Add `private:True` to a lookup for an answer only you "
                 "see, gated by your `/progress`."
             ),
@@ -73,7 +74,7 @@ def about_pages(lore: LoreService, policy: Policy, guild_id: int | None, version
     series = lore.get(franchise.series, guild_id) if franchise.series else None
     view = lore.render(series, policy, guild_id) if series else None
     if view is not None:
-        pages = embeds.entry_pages(view)[:1]
+        pages = embeds.entry_pages(view, franchise)[:1]
     meta = lore.canon_meta
     about = discord.Embed(title="About this bot", colour=embeds.NEUTRAL)
     about.add_field(name="Bot version", value=version, inline=True)

@@ -95,7 +95,7 @@ def plan_answer(
     only entries with a slug in ``within`` are considered, when given."""
     result = lore.ask(query, policy, guild_id, kinds, within)
     if result.view is not None:
-        return Planned(pages=embeds.entry_pages(result.view))
+        return Planned(pages=embeds.entry_pages(result.view, lore.franchise))
     later = result.note
     candidates = result.result.candidates
     if candidates and (result.result.ambiguous or candidates[0].score >= DID_YOU_MEAN_FLOOR):
@@ -115,8 +115,12 @@ def episode_reply(lore: LoreService, number: int, policy: Policy, guild_id: int 
     """/episode: the episode's card (its number and air date at least), else a sentence."""
     view = lore.episode(number, policy, guild_id)
     if view is None:
-        return Planned(content=f"Episode {number} is beyond the spoiler setting here (up to episode {policy.episode}).")
-    return Planned(pages=embeds.entry_pages(view))
+        franchise = lore.franchise
+        return Planned(
+            content=f"{franchise.label(number, capital=True)} is beyond the spoiler setting here "
+            f"(up to {franchise.label(policy.episode)})."
+        )
+    return Planned(pages=embeds.entry_pages(view, lore.franchise))
 
 
 async def answer(
@@ -148,7 +152,7 @@ def picked_pages(lore: LoreService, slug: str, policy: Policy, guild_id: int | N
     """The card a "did you mean" option opens (None when the entry is no longer available)."""
     entry = lore.get(slug, guild_id)
     view = lore.render(entry, policy, guild_id) if entry else None
-    return embeds.entry_pages(view) if view is not None else None
+    return embeds.entry_pages(view, lore.franchise) if view is not None else None
 
 
 async def did_you_mean(

@@ -193,14 +193,15 @@ def plan_lookup(lore: LoreService, guild_id: int | None, text: str, policy: Poli
         what = "no lore names in this message" if text.strip() else "no text in this message"
         return LookupPlan(f"I found {what}." + (f"\n{found.later}" if found.later else ""))
     if len(views) == 1:
-        return LookupPlan(found.later, embeds.entry_pages(views[0][0]))
+        return LookupPlan(found.later, embeds.entry_pages(views[0][0], lore.franchise))
     return LookupPlan(found.later, [listing_embed(views, policy)], views)
 
 
 def check_reply(lore: LoreService, guild_id: int | None, text: str, episode: int) -> str:
     """The answer to "Check for spoilers" at a channel's episode: the verdict is one spoiler span."""
     verdict = check_spoilers(catalog_for(lore, guild_id), text, episode)
-    reply = f"**Spoiler check** against this channel's line, episode {episode}: {verdict_text(verdict)}"
+    line = lore.franchise.label(episode)
+    reply = f"**Spoiler check** against this channel's line, {line}: {verdict_text(verdict)}"
     if not text.strip():
         reply += "\nThat message has no text; attachments and embeds are not checked."
     return reply
@@ -220,7 +221,7 @@ class EntryList(OwnedView):
 
     async def _chosen(self, interaction: discord.Interaction) -> None:
         view = self.views[self.select.values[0]]
-        pages = embeds.entry_pages(view)
+        pages = embeds.entry_pages(view, lore_for(interaction).franchise)
         self.stop()
         if len(pages) == 1:
             await interaction.response.edit_message(embeds=pages, view=None)

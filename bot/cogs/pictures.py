@@ -14,7 +14,7 @@ from bot.episodes import add_cog, episode_option
 from bot.pictures.painter import Painter, Picture, PictureError
 from bot.ratelimit import heavy, limits_of
 from bot.replies import lore_for, policy_for, send
-from lore import MAX_NODES, Answer, Kind, Mode, Policy, RelationGraph, echo, escape, last_episode
+from lore import MAX_NODES, Answer, Franchise, Kind, Mode, Policy, RelationGraph, echo, escape, last_episode
 
 #: Discord's smallest upload limit (a server without boosts); a picture is far below it.
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
@@ -29,8 +29,8 @@ def _fits(interaction: discord.Interaction, pictures: list[Picture]) -> bool:
     return all(len(p.data) <= limit for p in pictures)
 
 
-def _reach_text(policy: Policy) -> str:
-    return f"up to episode {policy.episode}" if policy.mode is not Mode.SHOW else "every episode"
+def _reach_text(policy: Policy, franchise: Franchise) -> str:
+    return f"up to {franchise.label(policy.episode)}" if policy.mode is not Mode.SHOW else "every episode"
 
 
 def relations_miss(answer: Answer, name: str) -> str:
@@ -153,7 +153,8 @@ class Pictures(commands.Cog):
             where = "your progress" if policy.source.value == "your progress" else "the spoiler setting here"
             await send(
                 interaction,
-                f"Episode {first} is beyond {where} (up to episode {policy.episode}): nothing to draw.",
+                f"{lore.franchise.label(first, capital=True)} is beyond {where} "
+                f"(up to {lore.franchise.label(policy.episode)}): nothing to draw.",
                 ephemeral=True,
             )
             return
@@ -176,7 +177,7 @@ class Pictures(commands.Cog):
             title = "Timeline" + (f" ({i}/{len(pages)})" if len(pages) > 1 else "")
             embed = discord.Embed(title=title, colour=embeds.kind_colour(lore.franchise, Kind.EPISODE))
             if i == 1:
-                embed.description = f"Titles, deaths and identity reveals, {_reach_text(policy)}."
+                embed.description = f"Titles, deaths and identity reveals, {_reach_text(policy, lore.franchise)}."
             embed.set_image(url=f"attachment://{page.filename}")
             embed.set_footer(text=embeds.footer_text(policy))
             out.append(embed)

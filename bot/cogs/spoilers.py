@@ -13,6 +13,7 @@ from bot.scheduler import ScheduleTicker
 from lore import (
     DEFAULT_POLICY,
     SCHEDULE_SERVER,
+    Franchise,
     LoreService,
     Mode,
     Policy,
@@ -70,26 +71,30 @@ def _when(at: float, style: str = "F") -> str:
     return f"<t:{int(at)}:{style}> (<t:{int(at)}:R>)"
 
 
-def _plan(s: Schedule, episode: int, last: int) -> str:
-    """What a schedule will do, from the target's ``episode`` now, in a franchise ending at
-    episode ``last`` (episode numbers and times only)."""
+def _plan(s: Schedule, episode: int, franchise: Franchise) -> str:
+    """What a schedule will do, from the target's ``episode`` now, until the franchise's last
+    episode (episode numbers, as the franchise names them, and times only)."""
+    last = franchise.last
     if episode >= last:
-        return f"at episode {episode}, the last: nothing left to open"
+        return f"at {franchise.label(episode)}, the last: nothing left to open"
     if episode + 1 == last:
-        return f"episode {last}, the last, opens {_when(s.next_at)}"
+        return f"{franchise.label(last)}, the last, opens {_when(s.next_at)}"
     until = last_tick(s, episode, last)
     every = "every day" if s.every_days == 1 else f"every {s.every_days} days"
     end = f" (<t:{int(until)}:D>)" if until is not None else ""
-    return f"episode {episode + 1} opens {_when(s.next_at)}, then one episode {every} until episode {last}{end}"
+    return (
+        f"{franchise.label(episode + 1)} opens {_when(s.next_at)}, then one episode {every} "
+        f"until {franchise.label(last)}{end}"
+    )
 
 
-def _show_line(s: Schedule, episode: int, last: int) -> str:
+def _show_line(s: Schedule, episode: int, franchise: Franchise) -> str:
     where = "This server" if s.channel_id == SCHEDULE_SERVER else f"<#{s.channel_id}>"
     announce = f"announced in <#{s.announce_channel_id}>" if s.announce_channel_id else "not announced"
     if s.paused:
-        state = f"**paused** at episode {episode} (resuming goes on from the next opening still ahead)"
+        state = f"**paused** at {franchise.label(episode)} (resuming goes on from the next opening still ahead)"
     else:
-        state = _plan(s, episode, last)
+        state = _plan(s, episode, franchise)
     return f"**{where}**: {state}; zone {s.zone}; {announce}."
 
 
@@ -100,10 +105,10 @@ MODE_HELP = {
 }
 
 
-def _setting_text(setting: Setting) -> str:
+def _setting_text(setting: Setting, franchise: Franchise) -> str:
     parts = []
     if setting.episode is not None:
-        parts.append(f"up to episode {setting.episode}")
+        parts.append(f"up to {franchise.label(setting.episode)}")
     if setting.mode is not None:
         parts.append(f"mode {setting.mode.value}")
     return ", ".join(parts) or "not set"
@@ -117,7 +122,7 @@ async def schedule_show_text(lore: LoreService, schedules: Schedules, guild_id: 
     lines = ["**Spoiler schedules**"]
     for s in found[:SHOW_AT_MOST]:
         episode = await schedules.episode_of(guild_id, s.channel_id)
-        lines.append(_show_line(s, episode, lore.franchise.last))
+        lines.append(_show_line(s, episode, lore.franchise))
     if len(found) > SHOW_AT_MOST:
         lines.append(f"… and {len(found) - SHOW_AT_MOST} more channel schedule(s).")
     return "\n".join(lines)
@@ -128,15 +133,16 @@ async def status_text(lore: LoreService, schedules: Schedules, guild_id: int, he
     override, and the schedules in brief."""
     server = lore.server_setting(guild_id)
     lines = [
-        f"**In force in this channel:** up to episode {here.episode} · {here.mode.value} ({MODE_HELP[here.mode]})",
-        f"**Server setting:** {_setting_text(server)}"
+        f"**In force in this channel:** up to {lore.franchise.label(here.episode)} · {here.mode.value} "
+        f"({MODE_HELP[here.mode]})",
+        f"**Server setting:** {_setting_text(server, lore.franchise)}"
         + ("" if not server.empty else f" (default: episode {DEFAULT_POLICY.episode}, {DEFAULT_POLICY.mode})"),
     ]
     overrides = lore.channel_overrides(guild_id)
     if overrides:
         lines.append("**Channel overrides:**")
         for channel_id, setting in sorted(overrides.items()):
-            lines.append(f"• <#{channel_id}>: {_setting_text(setting)}")
+            lines.append(f"• <#{channel_id}>: {_setting_text(setting, lore.franchise)}")
     else:
         lines.append("**Channel overrides:** none")
     found = await schedules.of_guild(guild_id)
@@ -212,7 +218,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         where = _target(wanted.channel_id)
         lines = [
             f"**Schedule set for {where}**" + (" (it replaces the one before)" if started.replaced else "") + ":",
-            f"• {_plan(wanted, started.episode, lore_for(interaction).franchise.last)}.",
+            f"• {_plan(wanted, started.episode, lore_for(interaction).franchise)}.",
             f"• Understood: {when.understood()}.",
         ]
         if wanted.channel_id == SCHEDULE_SERVER:
@@ -284,7 +290,7 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
             text = f"The schedule of {where} is not paused; nothing changed."
         else:
             episode = await schedules.episode_of(guild_id, target)
-            plan = _plan(changed.after, episode, lore_for(interaction).franchise.last)
+            plan = _plan(changed.after, episode, lore_for(interaction).franchise)
             text = f"Resumed the schedule of {where}: {plan}."
         await send(interaction, text, ephemeral=True)
 
@@ -323,7 +329,9 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
         lore = lore_for(interaction)
         await lore.set_policy(guild_id_of(interaction), channel_id=channel.id if channel else None, episode=number)
         where = channel.mention if channel else "this server"
-        await send(interaction, f"Spoilers in {where}: up to episode **{number}**.", ephemeral=True)
+        code = lore.franchise.code(number)
+        text = f"Spoilers in {where}: up to episode **{number}**" + (f" ({code})" if code else "") + "."
+        await send(interaction, text, ephemeral=True)
 
     @app_commands.command(name="mode", description="How lore beyond the episode setting is shown")
     @app_commands.describe(mode="hide, tag (spoiler tags) or show", channel=CHANNEL_HELP)

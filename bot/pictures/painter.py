@@ -154,7 +154,7 @@ class Painter:
         entry = lore.get(series, guild_id) if series else None
         view = lore.render(entry, policy, guild_id) if entry is not None else None
         heading = f"{view.title} — timeline" if view is not None else "Timeline"
-        pages = timeline_draw.draw(tl, policy.footer(), heading)
+        pages = timeline_draw.draw(tl, policy.footer(), lore.franchise, heading)
         if not pages:
             return []
         span = f"{tl.first}-{tl.last}" if tl.first != tl.last else f"{tl.first}"

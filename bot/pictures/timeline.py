@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from bot.pictures import style
 from bot.pictures.fonts import draw_text, fit, wrap
-from lore import EpisodeRow, Timeline
+from lore import EpisodeRow, Franchise, Timeline
 
 WIDTH = 900
 MARGIN = 28
@@ -63,13 +63,14 @@ def paginate(tl: Timeline) -> list[list[RowLayout]]:
     return [p for p in pages if p]
 
 
-def draw(tl: Timeline, caption: str, heading: str = "Timeline") -> list[bytes]:
-    """One PNG per page (an empty timeline gives no page)."""
+def draw(tl: Timeline, caption: str, franchise: Franchise, heading: str = "Timeline") -> list[bytes]:
+    """One PNG per page (an empty timeline gives no page); each page names its episodes as
+    ``franchise`` does (``Episodes 13–24 (S2E1–S2E12)`` with seasons)."""
     pages = paginate(tl)
-    return [_page(rows, caption, heading, i + 1, len(pages)) for i, rows in enumerate(pages)]
+    return [_page(rows, caption, franchise, heading, i + 1, len(pages)) for i, rows in enumerate(pages)]
 
 
-def _page(rows: list[RowLayout], caption: str, heading: str, number: int, count: int) -> bytes:
+def _page(rows: list[RowLayout], caption: str, franchise: Franchise, heading: str, number: int, count: int) -> bytes:
     s = style.SCALE
     height = rows[-1].top + rows[-1].height + FOOTER
     shapes = Image.new("RGB", (WIDTH * s, height * s), style.BACKGROUND)
@@ -90,7 +91,7 @@ def _page(rows: list[RowLayout], caption: str, heading: str, number: int, count:
     img = style.reduce(shapes)
     draw_text(img, (MARGIN, 18), heading, 24, style.TEXT, bold=True)
     first, last = rows[0].row.number, rows[-1].row.number
-    sub = f"Episode {first}" if first == last else f"Episodes {first}–{last}"
+    sub = franchise.span_label(first, last, capital=True)
     if count > 1:
         sub += f" · page {number} of {count}"
     draw_text(img, (MARGIN, 52), sub, 13, style.MUTED)

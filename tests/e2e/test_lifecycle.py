@@ -50,7 +50,7 @@ async def test_the_suite_fails_when_the_bot_breaks_a_discord_limit(world, monkey
     """Proof that the fake enforces limits: a naive card builder that ignores them is caught."""
     import discord
 
-    def naive_pages(view):
+    def naive_pages(view, franchise):
         text = " ".join(f.text for f in view.facts) * 200  # far beyond 4096 characters
         return [discord.Embed(title=view.title, description=text)]
 

@@ -18,7 +18,8 @@ import pytest
 from fakediscord import FakeDiscord
 from tests.conftest import SECOND_PACK
 from tests.counterfactual.markup import outside, spans
-from tests.e2e.conftest import make_bot
+from tests.e2e.conftest import make_bot, open_world
+from tests.e2e.test_schedule import FIRST, TICK, Clock, announcements, wait_for
 
 #: Words of the canon (Metallic Rouge) that must never reach a user of another franchise.
 CANON_WORDS = re.compile(r"metallic|rouge|immortal|nean|naomi|aletheia|ochrona|usurper|bones", re.IGNORECASE)
@@ -112,7 +113,7 @@ async def test_episodes_typed_by_season_and_episode(orchard):
     done = await fake.submit_modal(
         opened, {summary_id: "Arrives late.", aliases_id: "The Latecomer @ s2e9", episode_id: "s2e8"}
     )
-    assert "Added **Late Gardener**" in done.content and "introduced in episode 20" in done.content
+    assert "Added **Late Gardener**" in done.content and "introduced in episode 20 (S2E8)" in done.content
     bad = await fake.slash("lore-admin add", {"kind": "concept", "name": "Nowhere"}, user=admin, channel=ch)
     summary_id, _aliases, episode_id = (i["custom_id"] for i in bad.modal.inputs)
     refused = await fake.submit_modal(bad, {summary_id: "x", episode_id: "s3e1"})
@@ -125,6 +126,53 @@ async def test_episodes_typed_by_season_and_episode(orchard):
     seen = await fake.slash("character", {"name": "late gardener"}, user=viewer, channel=ch)
     assert seen.embeds[0]["title"] == "Late Gardener"
     assert "The Latecomer" in spans(seen.all_text)[0]  # revealed at S2E9 = episode 21
+
+
+async def test_replies_name_episodes_by_season_and_episode(tmp_path):
+    """Wherever a reply names an episode, a pack with seasons gets its code too: episode 20 is
+    "episode 20 (S2E8)" (the canon, without seasons, says "episode 20" as before)."""
+    clock = Clock()
+    async with open_world(
+        tmp_path, channels=("general", "episodes"), pack=SECOND_PACK, clock=clock, schedule_interval=TICK
+    ) as w:
+        fake, ch, admin, viewer = w.fake, w.ch(), w.admin, w.viewer
+        at = await fake.slash("spoilers episode", {"number": 20}, user=admin, channel=ch)
+        assert at.content == "Spoilers in this server: up to episode **20** (S2E8)."
+        status = await fake.slash("spoilers status", user=admin, channel=ch)
+        assert "**In force in this channel:** up to episode 20 (S2E8) · tag" in status.content
+        assert "**Server setting:** up to episode 20 (S2E8)\n" in status.content
+        helped = await fake.slash("help", user=viewer, channel=ch)
+        assert "**Spoilers here:** up to episode 20 (S2E8) · tag" in helped.embeds[0]["description"]
+        card = await fake.slash("character", {"name": "sela fen"}, user=viewer, channel=ch)
+        first = next(f["value"] for f in card.embeds[0]["fields"] if f["name"] == "First appearance")
+        assert first == "Episode 5 (S1E5)"
+        drawn = await fake.slash("timeline", {"from": 21}, user=viewer, channel=ch)
+        assert drawn.content.startswith(
+            "Episode 21 (S2E9) is beyond the spoiler setting here (up to episode 20 (S2E8))"
+        )
+        fact = await fake.slash(
+            "lore-admin fact",
+            {"name": "sela fen", "text": "Hums while she works.", "episode": 14},
+            user=admin,
+            channel=ch,
+        )
+        assert "Added a fact to **Sela Fen** (episode 14 (S2E2), revision" in fact.content
+
+        started = await fake.slash(
+            "spoilers schedule start",
+            {"start": "2027-01-07 20:00 Europe/Paris", "every": 7, "announce": w.ch("episodes")},
+            user=admin,
+            channel=ch,
+        )
+        assert f"episode 21 (S2E9) opens <t:{int(FIRST)}:F>" in started.content
+        assert "then one episode every 7 days until episode 24 (S2E12)" in started.content
+        clock.now = FIRST + 60
+        await wait_for(lambda: announcements(w), "the announcement")
+        (posted,) = announcements(w)
+        assert posted.startswith("📺 **Episode 21 (S2E9)** is open for discussion.")
+        assert "Next: episode 22 (S2E10) <t:" in posted
+        shown = await fake.slash("spoilers schedule show", user=admin, channel=ch)
+        assert "**This server**: episode 22 (S2E10) opens" in shown.content
 
 
 async def test_roster_help_about_and_colours_are_the_packs(orchard):

@@ -93,7 +93,8 @@ class LoreAdmin(commands.GroupCog, group_name="lore-admin", group_description="E
         )
         await send(
             interaction,
-            f"Added a fact to **{entry.name}** (episode {max(episode, entry.introduced)}, revision {revision}).",
+            f"Added a fact to **{entry.name}** ({lore.franchise.label(max(episode, entry.introduced))}, "
+            f"revision {revision}).",
             ephemeral=True,
         )
 

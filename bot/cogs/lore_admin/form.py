@@ -99,9 +99,8 @@ class EntryModal(AdminForm):
             await send(interaction, f"Nothing changed in **{self.name}**; nothing was saved.", ephemeral=True)
             return
         verb = "Added" if self.base is None else "Updated"
-        text = (
-            f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in episode {introduced})."
-        )
+        introduced_in = self.franchise.label(introduced)
+        text = f"{verb} **{self.name}** in this server's lore (revision {revision}, introduced in {introduced_in})."
         await send(interaction, text, ephemeral=True)
 
     def _stale(self) -> str:
