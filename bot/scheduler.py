@@ -122,6 +122,20 @@ class ScheduleTicker:
                 log.info("schedule of server %d (%s) finished: already at episode %d", guild_id, where, adv.episode)
         return opened
 
+    async def pause_guild(self, guild_id: int) -> int:
+        """Pause every running schedule of a server the bot was removed from (the server's and its
+        channels'): nothing opens, and nothing is announced, while the bot is away. Re-invited, an
+        admin sees them paused and resumes them (from the next opening still ahead) or clears them.
+        Returns how many were paused."""
+        schedules = self.schedules
+        paused = 0
+        for s in await schedules.of_guild(guild_id):
+            if (await schedules.pause(guild_id, s.channel_id)).after is not None:
+                paused += 1
+        if paused:
+            log.info("removed from server %d: paused its %d spoiler schedule(s)", guild_id, paused)
+        return paused
+
     async def announce(self, adv: Advance) -> None:
         """Post the announcement, if the schedule has a channel for it. A refusal is logged as a
         sentence; the schedule goes on either way."""

@@ -41,9 +41,15 @@ class ChannelRoutes(Rest):
         ch = self._channel_for(cid)
         return (200, ch.to_dict()) if ch else api_error(404, 10003, "Unknown Channel")
 
+    def _in_left_guild(self, cid: str) -> bool:
+        """Whether ``cid`` is a channel of a guild the bot was removed from."""
+        return any(str(ch.id) == cid for g in self.left_guilds.values() for ch in g.channels.values())
+
     async def _post_channel_message(self, ctx: ApiRequest, cid: str) -> tuple[int, Any]:
         ch = self._channel_for(cid)
         if ch is None:
+            if self._in_left_guild(cid):
+                return api_error(403, 50001, "Missing Access")
             return api_error(404, 10003, "Unknown Channel")
         if ch.guild is not None and self.bot_user.id in ch.guild.members:
             perms = ch.guild.members[self.bot_user.id].permissions_in(ch)

@@ -77,6 +77,8 @@ class FakeState:
         self.bot_permissions = bot_permissions
 
         self.guilds: dict[int, FakeGuild] = {}
+        #: Guilds the bot was removed from (:meth:`~fakediscord.world.World.remove_bot`).
+        self.left_guilds: dict[int, FakeGuild] = {}
         self.users: dict[int, FakeUser] = {self.bot_user.id: self.bot_user}
         self.dm_channels: dict[int, FakeChannel] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {None: []}

@@ -65,6 +65,10 @@ class World(FakeState):
             ch = FakeChannel(cname, guild, position=i, **spec)
             guild.channels[cname] = ch
         self.guilds[guild.id] = guild
+        self._guild_create(guild)
+        return guild
+
+    def _guild_create(self, guild: FakeGuild) -> None:
         self._gateway_event(
             "GUILD_CREATE",
             lambda s: guild.to_gateway(
@@ -72,7 +76,21 @@ class World(FakeState):
             ),
             guild,
         )
-        return guild
+
+    def remove_bot(self, guild: FakeGuild) -> None:
+        """The bot is removed from ``guild`` (kicked, or its app removed by an admin): a
+        GUILD_DELETE without ``unavailable`` is dispatched (discord.py's ``on_guild_remove``), and
+        from then on the guild is not the bot's: READY no longer lists it, and its channels refuse
+        the bot's messages as Discord does (403, 50001 Missing Access). :meth:`invite_bot` undoes it."""
+        self._gateway_event("GUILD_DELETE", lambda s: {"id": str(guild.id)}, guild)
+        self.guilds.pop(guild.id, None)
+        self.left_guilds[guild.id] = guild
+
+    def invite_bot(self, guild: FakeGuild) -> None:
+        """An admin adds the bot to ``guild`` again after :meth:`remove_bot` (GUILD_CREATE follows)."""
+        self.left_guilds.pop(guild.id, None)
+        self.guilds[guild.id] = guild
+        self._guild_create(guild)
 
     def add_channel(
         self, guild: FakeGuild, name: str, *, type: int = GUILD_TEXT, parent: FakeChannel | None = None, **kw: Any

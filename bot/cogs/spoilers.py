@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -24,6 +26,8 @@ from lore import (
     last_tick,
     parse_start,
 )
+
+log = logging.getLogger("lorebot")
 
 
 class _OverrideChannel(app_commands.Transformer):
@@ -182,6 +186,14 @@ class Spoilers(commands.GroupCog, group_name="spoilers", group_description="Spoi
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return await admin_group_check(interaction)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: its schedules are paused, not cleared (see ``ScheduleTicker.pause_guild``)."""
+        try:
+            await self.ticker.pause_guild(guild.id)
+        except Exception as e:  # the ticker's announcements then fail and are logged, as before
+            log.warning("removed from server %d, but could not pause its spoiler schedules: %s", guild.id, e)
 
     def _schedules(self, interaction: discord.Interaction) -> Schedules:
         return lore_for(interaction).schedules

@@ -257,6 +257,44 @@ async def test_an_announcement_the_bot_may_not_post_is_logged_and_the_schedule_g
     await wait_for(lambda: w.bot.lore.policy(w.guild.id).episode == 2, "the next opening")
 
 
+async def test_a_server_that_removes_the_bot_has_its_schedules_paused_until_an_admin_resumes(sw, clock, caplog):
+    """Removed from a server, the bot pauses its schedules (the server's and its channels'): no
+    episode opens and no announcement fails while it is away. Re-invited, the admin finds them
+    paused where they were and resumes them; other servers' schedules go on meanwhile."""
+    w = sw
+    caplog.set_level(logging.INFO, logger="lorebot")
+    await w.fake.slash("spoilers episode", {"number": 3}, user=w.admin, channel=w.ch())
+    await start(w, start="2027-01-07 20:00 UTC", every=7, announce=w.ch("episodes"))
+    await start(w, start="2027-01-07 20:00 UTC", every=7, channel=w.ch("finale"))
+    other = w.other.channels["general"]
+    r = await w.fake.slash(
+        "spoilers schedule start", {"start": "2027-01-07 20:00 UTC", "every": 7}, user=w.other_admin, channel=other
+    )
+    assert "Schedule set for this server" in r.content
+    schedules = Schedules(w.bot.lore.store, w.bot.lore.franchise.last)
+
+    w.fake.remove_bot(w.guild)
+    await wait_for(lambda: w.bot.get_guild(w.guild.id) is None, "the bot to leave the server")
+    await wait_for(lambda: "paused its 2 spoiler schedule(s)" in caplog.text, "the schedules to pause")
+    assert all(s.paused for s in await schedules.of_guild(w.guild.id))
+    clock.now = FIRST + 3 * 7 * DAY + 7200  # four weekly openings pass while the bot is away
+    await wait_for(lambda: w.bot.lore.policy(w.other.id).episode == 4, "the other server's four openings")
+    await rounds(w.bot, 5)
+    assert w.bot.lore.policy(w.guild.id).episode == 3 and w.bot.lore.policy(w.guild.id, w.ch("finale").id).episode == 3
+    assert announcements(w) == [] and "could not announce" not in caplog.text
+
+    w.fake.invite_bot(w.guild)
+    await wait_for(lambda: w.bot.get_guild(w.guild.id) is not None, "the bot to be back")
+    shown = (await w.fake.slash("spoilers schedule show", user=w.admin, channel=w.ch())).content
+    assert "**This server**: **paused** at episode 3" in shown and f"**{w.ch('finale').mention}**: **paused**" in shown
+    r = await w.fake.slash("spoilers schedule resume", user=w.admin, channel=w.ch())
+    at = FIRST + 3600 + 4 * 7 * DAY  # the next opening still ahead (20:00 UTC is an hour after FIRST)
+    assert f"Resumed the schedule of this server: episode 4 opens <t:{int(at)}:F>" in r.content
+    clock.now = at + 60
+    await wait_for(lambda: announcements(w), "the announcement after the resume")
+    assert announcements(w)[0].startswith("📺 **Episode 4** is open for discussion.")
+
+
 async def test_two_bots_on_one_database_tick_once(sw, clock):
     """A second bot on the same database (another process of a cluster): only the lease holder
     ticks, and when it stops the other takes over."""

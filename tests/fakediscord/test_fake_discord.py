@@ -292,6 +292,31 @@ async def test_resume_replays_missed_events(world):
         assert r.content == "late-news x1"
 
 
+async def test_the_bot_removed_from_a_guild_and_invited_back(world):
+    """GUILD_DELETE reaches the bot as ``on_guild_remove`` (not as an outage); the guild's channels
+    then refuse it as Discord does, and an invitation brings the guild back (GUILD_CREATE)."""
+    fake, guild, _, _ = world
+    bot = TinyBot(guild.id)
+    removed: list[int] = []
+
+    async def on_guild_remove(g: discord.Guild) -> None:
+        removed.append(g.id)
+
+    bot.add_listener(on_guild_remove)
+    async with fake.running(bot):
+        channel = bot.get_partial_messageable(guild.channels["general"].id, guild_id=guild.id)
+        fake.remove_bot(guild)
+        await fake._wait_for(lambda: removed == [guild.id], 2, "no on_guild_remove")
+        assert bot.get_guild(guild.id) is None and guild.id not in fake.guilds
+        with pytest.raises(discord.Forbidden) as refused:
+            await channel.send("still here?")
+        assert refused.value.code == 50001
+        fake.invite_bot(guild)
+        await fake._wait_for(lambda: bot.get_guild(guild.id) is not None, 2, "GUILD_CREATE not dispatched")
+        await channel.send("back")
+        assert [m.content for m in fake.channel_messages(guild.channels["general"])] == ["back"]
+
+
 async def test_autocomplete_embed_button_select(world):
     fake, guild, _, viewer = world
     async with fake.running(TinyBot(guild.id)):
