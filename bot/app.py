@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot import metrics as _metrics
 from bot.errors import StartupError, report_error
 from bot.expiry import answer_expired, is_known
+from bot.names import roster_clash
 from bot.ratelimit import Limits, RateLimited, check_interaction
 from bot.scheduler import INTERVAL as SCHEDULE_INTERVAL
 from bot.service import ServiceOptions, ServiceParts, database_lock
@@ -153,6 +154,8 @@ class LoreBot(ShardedLaunch, commands.AutoShardedBot):
         return cls(lore, **{**options, **kwargs})  # type: ignore[arg-type]
 
     async def setup_hook(self) -> None:
+        if clash := roster_clash(self.lore.franchise):  # before anything is loaded, let alone synced
+            raise StartupError(clash)
         if self.metrics.enabled:
             self.lore.on_write = self.metrics.db_write
         await self._service.start()

@@ -306,6 +306,12 @@ async def _run(
 def main(admin: bool = True, db: str | None = None, files: Path | None = None, pack: Path | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
+    from bot.errors import StartupError
+
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run(admin, db, files=files, pack=pack))
+        try:
+            return asyncio.run(_run(admin, db, files=files, pack=pack))
+        except StartupError as e:  # e.g. a pack whose roster command takes a built-in name: one sentence
+            print(f"lorebot: {e}", file=sys.stderr)
+            return 1
     return 130

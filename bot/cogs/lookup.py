@@ -292,12 +292,8 @@ async def setup(bot: commands.Bot) -> None:
     bind_episodes(cog, franchise)
     # The pack's roster commands take the place the canon's roster always had (after /concept): the
     # synced tree, and so its hash, stays what installs already have.
+    # (A roster named like another command is refused before: bot.names.roster_clash.)
     own = list(cog.__cog_app_commands__)
-    taken = {c.name for c in own} | {c.name for c in bot.tree.get_commands()}
-    for spec in franchise.rosters:
-        if spec.command in taken:
-            raise RuntimeError(f"the pack's roster command /{spec.command} clashes with another command")
-        taken.add(spec.command)
     at = next((i + 1 for i, c in enumerate(own) if c.name == "concept"), len(own))
     cog.__cog_app_commands__ = own[:at] + [roster_command(spec) for spec in franchise.rosters] + own[at:]
     await bot.add_cog(cog)
