@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.terminal import format_view_text
 from lore import (
     CANON_PACK_PATH,
     SCHEMA_VERSION,
@@ -168,48 +169,6 @@ def _pack_path(args: argparse.Namespace) -> Path:
 def _quotas(args: argparse.Namespace) -> Quotas:
     s = _settings(args)
     return Quotas(s.quota_entries, s.quota_revisions, s.quota_import_bytes) if s.limits else Quotas.off()
-
-
-def format_view_text(answer_json: dict[str, Any]) -> str:
-    """Plain-text rendering of ``ask``'s answer, for people at a terminal."""
-    lines: list[str] = []
-    match = answer_json["match"]
-    if match is None:
-        if answer_json["ambiguous"]:
-            lines.append(f"{answer_json['query']!r} matches several entries; which one?")
-        else:
-            lines.append(f"No match for {answer_json['query']!r}.")
-        if answer_json["candidates"]:
-            lines.append("Did you mean: " + ", ".join(c["name"] for c in answer_json["candidates"]))
-        if answer_json.get("later"):
-            lines.append(f"Later episodes: {answer_json['later']}")
-        return "\n".join(lines)
-    lines.append(f"{match['title']}  [{match['kind']}]")
-    if match["summary"]:
-        lines.append(match["summary"])
-    if match["aliases"]:
-        lines.append("Also known as: " + ", ".join(match["aliases"]))
-    if match["status"]:
-        lines.append(f"Status: {match['status']}")
-    if match["episode"] and match["episode"].get("title"):
-        ep = match["episode"]
-        date = ep.get("air_date") or "unknown"
-        lines.append(f"Aired: {date}{' (computed)' if ep.get('air_date_computed') else ''}")
-    for attr in match["attributes"]:
-        lines.append(f"{attr['label']}: {attr['text']}" if attr.get("label") else attr["text"])
-    for rel in match["relations"]:
-        lines.append(f"- {rel['text']}")
-    if match.get("appearances"):
-        lines.append("Appears in episodes: " + ", ".join(a["text"] for a in match["appearances"]))
-    for member in match.get("cast", []):
-        lines.append(f"- cast: {member['text']}")
-    for fact in match["facts"]:
-        lines.append(f"* {fact['text']}  (ep {fact['episode']})")
-    if match["later"]:
-        lines.append(f"Later episodes: {match['later']}")
-    if answer_json["candidates"]:
-        lines.append("See also: " + ", ".join(c["name"] for c in answer_json["candidates"]))
-    return "\n".join(lines)
 
 
 async def _ask(args: argparse.Namespace) -> int:

@@ -8,9 +8,13 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.cli import main
+from bot.terminal import HIDDEN, hide_spoilers
 from tests.conftest import MINI_PACK
+from tests.counterfactual.markup import SPAN, blank, spans
 
 
 @pytest.fixture
@@ -32,6 +36,32 @@ def test_import_ask_json(db, capsys):
     # "hidden" says whether the policy holds anything back: never how much (that is the oracle)
     assert out["hidden"] is True and out["later"] is None and not out["ambiguous"]
     assert all(f["episode"] <= 3 for f in out["match"]["facts"])
+
+
+def test_ask_at_a_terminal_hides_the_spoiler_spans_and_json_keeps_them(db, capsys):
+    """Under ``tag`` the later lore comes in a spoiler span; a terminal draws no spoiler tags, so
+    the text answer prints a marker saying how to read it instead, and ``--json`` is unchanged."""
+    main(["import", str(MINI_PACK)])
+    capsys.readouterr()
+    ask = ["ask", "naomi ortman", "--episode", "3", "--mode", "tag"]
+    assert main([*ask, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (later,) = spans(data["match"]["later"])
+    assert later.strip() and data["match"]["later"] == f"||{later}||"
+    assert main(ask) == 0
+    text = capsys.readouterr().out
+    assert "||" not in text and spans(text) == [] and f"Later episodes: {HIDDEN}\n" in text
+    for line in later.splitlines():
+        assert line not in text
+    assert main(["ask", "naomi ortman", "--episode", "3", "--mode", "show"]) == 0
+    assert HIDDEN not in capsys.readouterr().out  # show has no spans: nothing to hide
+
+
+@given(st.text(alphabet="|\\`ab \n", max_size=40))
+def test_a_terminal_hides_exactly_the_spans_discord_would_draw(text):
+    hidden = hide_spoilers(text)
+    assert hidden == blank(text).replace(SPAN, HIDDEN)
+    assert spans(hidden) == []
 
 
 def test_ask_no_match_is_still_exit_zero(db, capsys):
