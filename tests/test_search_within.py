@@ -17,7 +17,7 @@ from lore.packs import CANON_PACK_PATH, load_pack
 from lore.search import IndexRecord, LayeredIndex, NameIndex
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from tests.counterfactual.harness import IMMORTAL_NINE
+from tests.canon import IMMORTAL_NINE
 
 CANON = [IndexRecord.of(e) for e in load_pack(CANON_PACK_PATH).entries]
 #: Non-members whose names a query matches better than the one member it means.

@@ -54,10 +54,9 @@ from lore.schedule_store import Schedules
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.visible import write_visible_pack
+from tests.canon import IMMORTAL_NINE
 from tests.counterfactual.markup import blank
 
-#: The canon's featured roster (``/immortal-nine``), as its pack declares it.
-IMMORTAL_NINE = "immortal-nine"
 #: The episodes the suite compares the worlds at.
 EPISODES = (0, 1, 3, 6, 8, 11, 12)
 MODES = (Mode.HIDE, Mode.TAG)
