@@ -50,7 +50,6 @@ from lore.graph import relation_graph, timeline
 from lore.model import Entry, Kind, Pack
 from lore.packs import ImportReport, dump_pack
 from lore.schedule import SERVER, Schedule
-from lore.schedule_store import Schedules
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
 from lore.visible import write_visible_pack
@@ -341,7 +340,7 @@ async def schedule_surfaces(svc: LoreService, policy: Policy, guild_id: int, set
     schedule answered (or its refusal), /spoilers schedule show, and /spoilers status as a
     channel under ``policy`` reads it."""
     await svc.set_policy(guild_id, episode=policy.episode, mode=policy.mode)
-    schedules = Schedules(svc.store, svc.franchise.last)
+    schedules = svc.schedules
     out: dict[str, Any] = {}
 
     async def start(channel_id: int, paused: bool) -> Any:

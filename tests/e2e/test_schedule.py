@@ -271,7 +271,7 @@ async def test_a_server_that_removes_the_bot_has_its_schedules_paused_until_an_a
         "spoilers schedule start", {"start": "2027-01-07 20:00 UTC", "every": 7}, user=w.other_admin, channel=other
     )
     assert "Schedule set for this server" in r.content
-    schedules = Schedules(w.bot.lore.store, w.bot.lore.franchise.last)
+    schedules = w.bot.lore.schedules
 
     w.fake.remove_bot(w.guild)
     await wait_for(lambda: w.bot.get_guild(w.guild.id) is None, "the bot to leave the server")
