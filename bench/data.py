@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import Spec, generate
-from lore.imports import CANON_AUTHOR
 from lore.model import Pack
-from lore.packs import CANON_PACK_PATH, MAX_PACK_BYTES, parse_text, validate
+from lore.packs import CANON_PACK_PATH, parse_text, validate
 from lore.service import LoreService
-from lore.store import CANON, SCHEMA_VERSION
+from lore.store import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache"
@@ -56,21 +55,9 @@ def _count_names(pack: Pack) -> int:
 
 
 async def _fill(db: Path, pack_file: Path, pack: Pack) -> None:
-    """Open a fresh database and import the pack as the canon, exactly as a first start does.
-
-    A pack file over the 5 MB a pack may weigh (10,000 entries and more) is imported through the
-    same service method the canon upgrade uses, with the same metadata recorded.
-    """
-    small = pack_file.stat().st_size <= MAX_PACK_BYTES
-    svc = await LoreService.open(db, canon_pack=pack_file if small else None)
-    try:
-        if not small:
-            await svc._import(CANON, pack, author=CANON_AUTHOR, replace=True)
-            await svc.store.set_meta("canon_version", str(pack.pack.version))
-            await svc.store.set_meta("canon_sha256", hashlib.sha256(pack_file.read_bytes()).hexdigest())
-            await svc.store.set_meta("canon_meta", pack.pack.model_dump_json())
-    finally:
-        await svc.close()
+    """Open a fresh database with the pack as its canon pack, exactly as a first start does."""
+    svc = await LoreService.open(db, canon_pack=pack_file)
+    await svc.close()
 
 
 def _build(db: Path, pack_file: Path, pack: Pack) -> float:

@@ -23,6 +23,10 @@ MAX_PACK_BYTES = 5 * 1024 * 1024
 #: hold in all (a YAML alias counts each time it is used: a "billion laughs" pack stops here).
 MAX_PACK_DEPTH = 32
 MAX_PACK_VALUES = 2_000_000
+#: The canon pack is the host's own file, not an upload: it may be as large as the engine is
+#: built for (100,000 entries weigh about 80 MB as JSON), and is still refused past these.
+MAX_CANON_BYTES = 512 * 1024 * 1024
+MAX_CANON_VALUES = 50_000_000
 _CHUNK = 64 * 1024
 
 #: libyaml's parser when PyYAML has it (ten times faster; it refuses nesting beyond 1000 levels
@@ -62,10 +66,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and p in {"int", "str", "bool", "date"}))
 
 
-def read_pack_bytes(path: str | Path, limit: int = MAX_PACK_BYTES) -> bytes:
+def read_pack_bytes(path: str | Path, limit: int | None = None) -> bytes:
     """A pack file's bytes, read in chunks and refused (:class:`PackError`) as soon as it passes
-    ``limit``, so a device such as ``/dev/zero`` or a huge file is never read whole. A file that
-    cannot be read raises its ``OSError``."""
+    ``limit`` (by default ``MAX_PACK_BYTES``), so a device such as ``/dev/zero`` or a huge file
+    is never read whole. A file that cannot be read raises its ``OSError``."""
+    limit = MAX_PACK_BYTES if limit is None else limit
     chunks: list[bytes] = []
     size = 0
     with open(path, "rb") as f:
@@ -81,16 +86,16 @@ def _mb(n: int) -> str:
     return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
 
-def _check_shape(data: Any) -> None:
-    """Refuse data nested deeper than ``MAX_PACK_DEPTH`` or holding more than ``MAX_PACK_VALUES``
+def _check_shape(data: Any, max_values: int) -> None:
+    """Refuse data nested deeper than ``MAX_PACK_DEPTH`` or holding more than ``max_values``
     values (walked without recursion)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
     seen = 0
     while stack:
         value, depth = stack.pop()
         seen += 1
-        if seen > MAX_PACK_VALUES:
-            raise PackError([f"(file): holds more than {MAX_PACK_VALUES:,} values"])
+        if seen > max_values:
+            raise PackError([f"(file): holds more than {max_values:,} values"])
         if isinstance(value, dict):
             children: Iterable[Any] = value.values()
         elif isinstance(value, list):
@@ -102,20 +107,23 @@ def _check_shape(data: Any) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
-def parse_text(text: str | bytes, fmt: str | None = None, name: str = "pack") -> Any:
+def parse_text(text: str | bytes, fmt: str | None = None, name: str = "pack", *, canon: bool = False) -> Any:
     """Parse YAML or JSON text into plain data. ``fmt`` is 'yaml', 'json' or None (guess).
 
     Text over ``MAX_PACK_BYTES``, nested deeper than ``MAX_PACK_DEPTH`` or holding more than
-    ``MAX_PACK_VALUES`` values is refused with a :class:`PackError`, like any other bad pack."""
-    data = _parse_text(text, fmt, name)
-    _check_shape(data)
+    ``MAX_PACK_VALUES`` values is refused with a :class:`PackError`, like any other bad pack.
+    The ``canon`` pack (the host's own file) is held to ``MAX_CANON_BYTES`` and
+    ``MAX_CANON_VALUES`` instead."""
+    max_bytes, max_values = (MAX_CANON_BYTES, MAX_CANON_VALUES) if canon else (MAX_PACK_BYTES, MAX_PACK_VALUES)
+    data = _parse_text(text, fmt, name, max_bytes)
+    _check_shape(data, max_values)
     return data
 
 
-def _parse_text(text: str | bytes, fmt: str | None, name: str) -> Any:
+def _parse_text(text: str | bytes, fmt: str | None, name: str, max_bytes: int) -> Any:
     if isinstance(text, bytes):
-        if len(text) > MAX_PACK_BYTES:
-            raise PackError([f"(file): larger than {_mb(MAX_PACK_BYTES)}"])
+        if len(text) > max_bytes:
+            raise PackError([f"(file): larger than {_mb(max_bytes)}"])
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -123,8 +131,8 @@ def _parse_text(text: str | bytes, fmt: str | None, name: str) -> Any:
     fmt = (fmt or "").lower()
     if not fmt:
         fmt = "json" if name.lower().endswith(".json") or text.lstrip().startswith("{") else "yaml"
-    elif len(text) > MAX_PACK_BYTES:
-        raise PackError([f"(file): larger than {_mb(MAX_PACK_BYTES)}"])
+    elif len(text) > max_bytes:
+        raise PackError([f"(file): larger than {_mb(max_bytes)}"])
     try:
         if fmt == "json":
             return json.loads(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from lore.errors import CanonPackError, LoreError, WriteFault
+from lore.errors import CanonPackError, LoreError, PackError, WriteFault
 from lore.packs import MAX_PACK_DEPTH
 from lore.service import LoreService
 from lore.store import SCHEMA_VERSION
@@ -298,6 +298,21 @@ async def test_a_missing_canon_pack_refuses_a_new_database_only(tmp_path):
     await (await LoreService.open(filled, canon_pack=MINI_PACK)).close()
     async with await LoreService.open(filled, canon_pack=tmp_path / "gone.yaml") as svc:
         assert svc.get("mars") is not None  # the stored canon is served
+
+
+async def test_a_canon_pack_over_the_upload_limit_still_opens_and_reopens(tmp_path, monkeypatch):
+    # The host's own canon may outweigh what an admin may upload (10,000 entries are about 8 MB);
+    # the upload limit is lowered below the mini pack's size to show it without an 8 MB file.
+    monkeypatch.setattr("lore.packs.MAX_PACK_BYTES", 1024)
+    assert MINI_PACK.stat().st_size > 1024
+    db = tmp_path / "db.sqlite3"
+    async with await LoreService.open(db, canon_pack=MINI_PACK) as svc:  # first start fills it
+        assert svc.get("mars") is not None
+    async with await LoreService.open(db, canon_pack=MINI_PACK) as svc:  # and every start after
+        assert svc.get("mars") is not None
+        with pytest.raises(PackError, match="larger than 1 KB"):  # the same file as an upload is refused
+            await svc.import_pack(MINI_PACK.read_bytes(), guild_id=1, author="a", filename="mini.yaml")
+        assert svc.own_entry_count(1) == 0
 
 
 async def test_a_damaged_canon_pack_names_the_file_and_its_first_errors(tmp_path):
