@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import networkx as nx
 from PIL import Image, ImageDraw
 
 from bot.palette import KIND_COLOURS
@@ -154,6 +153,8 @@ def _overlap(a: Box, b: Box, gap: float = GAP) -> bool:
 
 
 def layout(graph: RelationGraph, caption: str) -> MapLayout:
+    import networkx as nx  # here, not at import: it weighs a quarter second of the bot's start-up
+
     nodes = {n.slug: n for n in graph.nodes}
     by_pair: dict[frozenset[str], list[_Rel]] = {}
     for e in graph.edges:
