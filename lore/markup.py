@@ -14,8 +14,10 @@ import re
 #: Characters Discord's markdown gives a meaning anywhere in a line. A backslash before any ASCII
 #: punctuation is consumed by Discord's parser, so escaping one that means nothing costs nothing.
 _INLINE = re.compile(r"([\\|*_~`>\[\]<@])")
-#: Markup that only means something at the start of a line: headings, "-#" subtext, lists.
-_LINE_START = re.compile(r"^(\s*)([#\-+]|\d+(?=[.)]))", re.MULTILINE)
+#: Markup that only means something at the start of a line: headings, "-#" subtext, lists. A
+#: numbered list is escaped at its dot (``1\.``): a backslash before a digit is not consumed, and
+#: Discord would show it.
+_LINE_START = re.compile(r"^(\s*)(?:([#\-+])|(\d+)([.)]))", re.MULTILINE)
 
 #: What the later-lore block says when there is nothing more to come.
 NOTHING_LATER = "Nothing more in later episodes."
@@ -24,7 +26,12 @@ NOTHING_LATER = "Nothing more in later episodes."
 def escape(text: str) -> str:
     """``text`` shown literally by Discord: no span, code, quote, heading, list, link or mention."""
     text = _INLINE.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    indent, marker, number, dot = m.groups()
+    return indent + ("\\" + marker if marker else number + "\\" + dot)
 
 
 def shorten(text: str, limit: int, placeholder: str = "…") -> str:
