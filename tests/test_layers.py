@@ -54,3 +54,15 @@ def test_the_domain_never_imports_discord_or_the_adapter():
         if module.split(".")[0] in {"discord", "bot", "fakediscord", "aiohttp"}
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_adapter_never_reaches_into_the_store():
+    """The service's ``store`` is the engine's own: bot/ asks the service (schedules, quiz scores,
+    coordination, meta) instead, so a second store backend changes nothing above it."""
+    wrong = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+            if isinstance(node, ast.Attribute) and node.attr == "store":
+                wrong.append(f"{rel}:{node.lineno}: .store")
+    assert not wrong, "bot/ must not use the lore service's store:\n" + "\n".join(wrong)
