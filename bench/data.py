@@ -20,8 +20,8 @@ from pathlib import Path
 from bench.generate import Spec, generate
 from lore.model import Pack
 from lore.packs import CANON_PACK_PATH, parse_text, validate
+from lore.schema import SCHEMA_VERSION
 from lore.service import LoreService
-from lore.store import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache"

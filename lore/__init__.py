@@ -48,12 +48,13 @@ from lore.render import EntryView, Item
 from lore.schedule import SERVER as SCHEDULE_SERVER
 from lore.schedule import Advance, Schedule, ScheduleError, check_every, last_tick, parse_start
 from lore.schedule_store import Schedules
+from lore.schema import SCHEMA_VERSION
 from lore.scores import Answered, QuizScores
 from lore.service import LoreService
 from lore.spoilercheck import Verdict, catalog_for, check_spoilers, lookup_names, spoiler_tagged, verdict_text
 from lore.spoilers import DEFAULT_POLICY, Mode, Policy, PolicySource, Setting
 from lore.storage import POSTGRESQL, SQLITE, check_target, parse_target
-from lore.store import FOLLOW_CANON, SCHEMA_VERSION
+from lore.store import FOLLOW_CANON
 
 __all__ = [
     "CANON_PACK_PATH",

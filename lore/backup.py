@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lore.errors import StoreError
-from lore.store import SCHEMA_VERSION
+from lore.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def _swap_in(src: sqlite3.Connection, db_path: Path) -> Path | None:
             _check(check, "the restored copy")
         finally:
             check.close()
-        check = sqlite3.connect(tmp, isolation_level=None)  # the bot's journal mode, as Store.open sets it
+        check = sqlite3.connect(tmp, isolation_level=None)  # the bot's journal mode, as SqliteStore.open sets it
         try:
             check.execute("PRAGMA journal_mode = WAL")
         finally:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lore import feed
+from lore.errors import StoreError
 from lore.storage import open_store, parse_target
-from lore.store import CANON, Store, StoreError
+from lore.store import CANON, Store
 
 #: Tables and the columns copied, in an order that satisfies every constraint.
 TABLES: list[tuple[str, tuple[str, ...]]] = [

@@ -12,7 +12,7 @@ Entries a server created itself (and whole entries it imported) stay whole docum
 
 In the database a patch is stored in the ``doc`` column as ``{"$patch": {...}}`` (:func:`patch_doc`),
 in revisions the same way; the other columns of the row (name, kind, keys, search text) are the
-patched entry's, refreshed whenever the canon changes (:meth:`lore.store.Store.put_entries`).
+patched entry's, refreshed whenever the canon changes (:meth:`lore.sqlstore.SqlStore.put_entries`).
 """
 
 from __future__ import annotations

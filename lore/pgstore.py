@@ -1,15 +1,15 @@
 """The PostgreSQL lore store (asyncpg, a connection pool): the same schema versions, write path,
 change feed and semantics as the SQLite store, for processes on more than one host.
 
-What the two backends share is written once, in :class:`lore.store.Store`: every read and write of
-entries, revisions, settings, progress and the feed is portable SQL (``?`` placeholders, turned into
-``$1, $2, ...`` here). This class replaces what differs:
+What the two backends share is written once, in :class:`lore.sqlstore.SqlStore`: every read and
+write of entries, revisions, settings, progress and the feed is portable SQL (``?`` placeholders,
+turned into ``$1, $2, ...`` here). This module supplies what differs:
 
 - **Connections**: a pool for reads; the process's single writer takes one connection per write.
 - **Transactions**: each write takes ``pg_advisory_xact_lock`` first, so writes from every process
   are serialised exactly as SQLite's ``BEGIN IMMEDIATE`` serialises them. A read-modify-write inside
   it sees the current row, and the feed's ids commit in increasing order.
-- **Schema versions**: the same numbers as :data:`lore.store.MIGRATIONS`, kept in ``lorebot_schema``
+- **Schema versions**: :data:`lore.schema.PG_MIGRATIONS`, numbered as SQLite's, kept in ``lorebot_schema``
   (SQLite keeps them in ``PRAGMA user_version``), each migration in its own transaction under a lock.
 - **Full-text search**: a ``tsvector`` column with a GIN index instead of FTS5; the same words, the
   last one as a prefix, the same rows (gated by the service exactly as on SQLite).
@@ -27,23 +27,14 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
+from lore.errors import StoreError, WriteFault
 from lore.faults import safe_url
 from lore.feed import ChangeFeed
-from lore.store import (
-    MIGRATION_STEPS,
-    SCHEMA_VERSION,
-    CheckReport,
-    Store,
-    StoredEntry,
-    StoreError,
-    TextHit,
-    Tx,
-    WriteFault,
-)
+from lore.schema import MIGRATION_STEPS, PG_MIGRATIONS, SCHEMA_VERSION
+from lore.sqlstore import SqlStore, by_scope
+from lore.store import CheckReport, StoredEntry, TextHit, Tx
 
 log = logging.getLogger(__name__)
 
@@ -53,128 +44,6 @@ CHANNEL = "lorebot_changes"
 WRITE_LOCK = 0x10AE_B07
 MIGRATE_LOCK = 0x10AE_B08
 POOL_SIZE = 8
-
-#: PostgreSQL's form of each schema version in :data:`lore.store.MIGRATIONS` (same numbers).
-PG_MIGRATIONS: list[str] = [
-    # 1: entries, revisions, settings, progress; the searchable text rows with their tsvector
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE entries (
-        scope TEXT NOT NULL,
-        slug TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        introduced INTEGER NOT NULL,
-        keys TEXT NOT NULL DEFAULT '{}',
-        doc TEXT,
-        revision INTEGER NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (scope, slug)
-    );
-    CREATE TABLE revisions (
-        id BIGSERIAL PRIMARY KEY,
-        scope TEXT NOT NULL,
-        slug TEXT NOT NULL,
-        number INTEGER NOT NULL,
-        action TEXT NOT NULL,
-        author TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL,
-        doc TEXT,
-        UNIQUE (scope, slug, number),
-        FOREIGN KEY (scope, slug) REFERENCES entries (scope, slug) ON DELETE CASCADE
-    );
-    CREATE TABLE lore_text_rows (
-        id BIGSERIAL PRIMARY KEY,
-        scope TEXT NOT NULL,
-        slug TEXT NOT NULL,
-        episode INTEGER NOT NULL,
-        part TEXT NOT NULL,
-        text TEXT NOT NULL,
-        tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
-    );
-    CREATE INDEX lore_text_rows_entry ON lore_text_rows (scope, slug);
-    CREATE INDEX lore_text_rows_tsv ON lore_text_rows USING GIN (tsv);
-    CREATE TABLE guild_settings (
-        guild_id BIGINT PRIMARY KEY,
-        episode INTEGER CHECK (episode >= 0),
-        mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
-    );
-    CREATE TABLE channel_settings (
-        channel_id BIGINT PRIMARY KEY,
-        guild_id BIGINT NOT NULL,
-        episode INTEGER CHECK (episode >= 0),
-        mode TEXT CHECK (mode IN ('hide', 'tag', 'show'))
-    );
-    CREATE INDEX channel_settings_guild ON channel_settings (guild_id);
-    CREATE TABLE user_progress (
-        user_id BIGINT PRIMARY KEY,
-        episode INTEGER NOT NULL CHECK (episode >= 0),
-        updated_at DOUBLE PRECISION NOT NULL
-    );
-    """,
-    # 2: (SQLite moved its text rows into an ordinary table; here they were one from the start)
-    "SELECT 1;",
-    # 3: revisions outlive their entry row
-    "ALTER TABLE revisions DROP CONSTRAINT revisions_scope_slug_fkey;",
-    # 4: the change feed
-    """
-    CREATE TABLE changes (
-        id BIGSERIAL PRIMARY KEY,
-        scope TEXT NOT NULL,
-        what TEXT NOT NULL,
-        key TEXT NOT NULL DEFAULT '',
-        origin TEXT NOT NULL DEFAULT '',
-        at DOUBLE PRECISION NOT NULL
-    );
-    """,
-    # 5: (SQLite dropped its full-text triggers; here the tsvector is a generated column)
-    "SELECT 1;",
-    # 6: quiz scores and spoiler schedules (ids as BIGINT, times as DOUBLE PRECISION)
-    """
-    CREATE TABLE quiz_scores (
-        guild_id BIGINT NOT NULL,
-        user_id BIGINT NOT NULL,
-        points INTEGER NOT NULL DEFAULT 0,
-        correct INTEGER NOT NULL DEFAULT 0,
-        answered INTEGER NOT NULL DEFAULT 0,
-        sessions INTEGER NOT NULL DEFAULT 0,
-        reached_at DOUBLE PRECISION NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (guild_id, user_id)
-    );
-    CREATE INDEX quiz_scores_rank ON quiz_scores (guild_id, points DESC, reached_at, user_id);
-    CREATE TABLE spoiler_schedules (
-        guild_id BIGINT NOT NULL,
-        channel_id BIGINT NOT NULL,
-        next_at DOUBLE PRECISION NOT NULL,
-        every_days INTEGER NOT NULL CHECK (every_days BETWEEN 1 AND 365),
-        announce_channel_id BIGINT,
-        tz TEXT NOT NULL,
-        paused INTEGER NOT NULL DEFAULT 0,
-        created_by BIGINT,
-        updated_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (guild_id, channel_id)
-    );
-    """,
-    # 7: a schedule's anchor (its first tick) and the ticks applied since
-    """
-    ALTER TABLE spoiler_schedules ADD COLUMN anchor_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-        ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
-    UPDATE spoiler_schedules SET anchor_at = next_at;
-    CREATE INDEX spoiler_schedules_due ON spoiler_schedules (next_at) WHERE paused = 0;
-    """,
-    # 8: servers' copies of canon entries become patches (lore.store.MIGRATION_STEPS[8], as on SQLite)
-    "SELECT 1;",
-    # 9: episode numbers are bounded by the franchise's own episode list, not by one show's count
-    """
-    ALTER TABLE guild_settings DROP CONSTRAINT IF EXISTS guild_settings_episode_check;
-    ALTER TABLE guild_settings ADD CONSTRAINT guild_settings_episode_check CHECK (episode >= 0);
-    ALTER TABLE channel_settings DROP CONSTRAINT IF EXISTS channel_settings_episode_check;
-    ALTER TABLE channel_settings ADD CONSTRAINT channel_settings_episode_check CHECK (episode >= 0);
-    ALTER TABLE user_progress DROP CONSTRAINT IF EXISTS user_progress_episode_check;
-    ALTER TABLE user_progress ADD CONSTRAINT user_progress_episode_check CHECK (episode >= 0);
-    """,
-]
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
 
@@ -228,11 +97,11 @@ def _is_db_error(e: BaseException) -> bool:
 class PgTx(Tx):
     """A write transaction on one pooled connection (portable SQL, ``?`` placeholders)."""
 
-    __slots__ = ()
+    __slots__ = ("conn",)
 
-    @property
-    def conn(self) -> Any:  # an asyncpg connection
-        return self._db
+    def __init__(self, conn: Any):  # an asyncpg connection
+        super().__init__()
+        self.conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.conn.execute(pg_sql(sql), *params)
@@ -249,13 +118,13 @@ class PgTx(Tx):
         return await self.conn.fetchrow(pg_sql(sql), *params)
 
 
-class PgStore(Store):
+class PgStore(SqlStore):
     """The lore store on PostgreSQL (see the module docstring)."""
 
     backend = "postgresql"
 
     def __init__(self, pool: Any, url: str):
-        super().__init__(None, safe_url(url))  # type: ignore[arg-type]  # no SQLite connection here
+        super().__init__(safe_url(url))
         self.feed = _ListeningFeed(self)
         self.pool = pool
         self.url = url
@@ -344,8 +213,8 @@ class PgStore(Store):
     # -- the write path ----------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
-        """The one way to write (see :meth:`lore.store.Store.write`), serialised across processes by
-        an advisory lock taken first in the transaction; ``NOTIFY`` goes out with the commit."""
+        """The one way to write (see :meth:`lore.sqlstore.SqlStore.write`), serialised across processes
+        by an advisory lock taken first in the transaction; ``NOTIFY`` goes out with the commit."""
         async with self._lock:
             started = time.perf_counter()
             try:
@@ -370,16 +239,8 @@ class PgStore(Store):
                 try:
                     await self.feed.catch_up()  # memory at the state this write starts from
                     yield tx
-                    if tx.changes:
-                        now = time.time()
-                        await conn.executemany(
-                            "INSERT INTO changes (scope, what, key, origin, at) VALUES ($1, $2, $3, $4, $5)",
-                            [(scope, what, key, self.origin, now) for scope, what, key in tx.changes],
-                        )
+                    if await self._insert_feed_rows(tx):
                         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, self.origin)
-                        self._writes += 1
-                        if self._writes % 256 == 0:
-                            await self._prune(tx, now)
                     await txn.commit()
                     if self.on_write is not None:
                         self.on_write(time.perf_counter() - started)
@@ -456,11 +317,7 @@ class PgStore(Store):
     async def load_all_scopes(self, *, raw_docs: bool = False) -> dict[str, list[StoredEntry]]:
         doc = "convert_to(doc, 'UTF8')" if raw_docs else "doc"
         rows = await self.pool.fetch(f"SELECT scope, slug, kind, name, introduced, keys, {doc} FROM entries")
-        rows = sorted(rows, key=lambda r: (r[0].encode(), r[1].encode()))  # SQLite's binary key order
-        out: dict[str, list[StoredEntry]] = {}
-        for scope, group in groupby(rows, itemgetter(0)):
-            out[scope] = [StoredEntry(*row[1:]) for row in group]
-        return out
+        return by_scope(rows)  # in SQLite's binary key order
 
     async def _replace_text(self, tx: Tx, scope: str, slugs: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Drop the searchable text of ``slugs`` in ``scope``, then add ``rows`` (the tsvector and its
@@ -475,8 +332,8 @@ class PgStore(Store):
     async def search_text(
         self, words: Sequence[str], scopes: list[str], limit: int = 500, *, bound: int | None = None
     ) -> list[TextHit]:
-        """The rows holding every word (the last one as a prefix), best first, as on SQLite; with
-        ``bound``, only rows revealed by that episode, in the order they were written."""
+        """See :meth:`lore.sqlstore.SqlStore.search_text`: the tsvector's GIN index, best first by
+        ``ts_rank`` (not with ``bound``), the same words and rows as on SQLite."""
         if not words:
             return []
         terms = [_lexeme(w.lower()) for w in words]

@@ -2,10 +2,10 @@
 
 A path (``./lorebot.sqlite3``, ``/var/lib/lorebot/lore.db``) or an ``sqlite:///`` URL in SQLAlchemy's
 form (``sqlite:///lore.db`` is relative, ``sqlite:////var/lib/lorebot/lore.db`` absolute) opens the
-embedded SQLite store (:class:`lore.store.Store`, the default). ``postgresql://user:pw@host/db``
+embedded SQLite store (:class:`lore.sqlitestore.SqliteStore`, the default). ``postgresql://user:pw@host/db``
 (or ``postgres://``) opens the PostgreSQL store (:class:`lore.pgstore.PgStore`), which a cluster
-of bot processes on several hosts can share. Both give the same store interface: the service never
-knows which one it has.
+of bot processes on several hosts can share. Both give the same store interface
+(:class:`lore.store.Store`): the service never knows which one it has.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def check_target(target: str | Path) -> CheckReport:
         from lore.pgstore import check_postgres
 
         return await check_postgres(t.location)
-    from lore.store import check_database
+    from lore.sqlitestore import check_database
 
     return await check_database(t.location)
 
@@ -67,6 +67,6 @@ async def open_store(target: str | Path) -> Store:
         from lore.pgstore import PgStore
 
         return await PgStore.open(t.location)
-    from lore.store import Store
+    from lore.sqlitestore import SqliteStore
 
-    return await Store.open(t.location)
+    return await SqliteStore.open(t.location)

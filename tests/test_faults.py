@@ -19,8 +19,8 @@ import pytest
 from bot.cli import main
 from lore.errors import CanonPackError, LoreError, PackError, WriteFault
 from lore.packs import MAX_PACK_DEPTH
+from lore.schema import SCHEMA_VERSION
 from lore.service import LoreService
-from lore.store import SCHEMA_VERSION
 from tests.conftest import MINI_PACK
 
 ROOT = Path(__file__).resolve().parents[1]

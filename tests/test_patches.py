@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from lore.model import Entry, Fact
 from lore.packs import parse_text, validate
 from lore.patches import apply_patch, diff, is_patch, item_key, patch_doc, read_patch
+from lore.schema import SCHEMA_VERSION
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from lore.store import SCHEMA_VERSION, Change
+from lore.store import Change
 from tests.conftest import MINI_PACK
 
 G, G2 = 41, 42

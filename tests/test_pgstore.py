@@ -10,10 +10,11 @@ import time
 import asyncpg
 import pytest
 
-from lore.pgstore import PG_MIGRATIONS, PgStore, pg_sql
+from lore.errors import StoreError
+from lore.pgstore import PgStore, pg_sql
+from lore.schema import PG_MIGRATIONS, SCHEMA_VERSION
 from lore.service import LoreService
 from lore.storage import POSTGRESQL, SQLITE, parse_target, safe_url
-from lore.store import SCHEMA_VERSION, StoreError
 from tests.conftest import MINI_PACK
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lore.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from lore.service import LoreService
-from lore.store import MIGRATIONS, SCHEMA_VERSION, _statements
 from tests.conftest import SECOND_PACK
 
 #: How schema 1 bounded episodes before the franchise moved into the pack.
@@ -22,7 +22,7 @@ def legacy_database(path: Path) -> None:
     for version, script in enumerate(MIGRATIONS[:8], 1):
         if version == 1:
             script = script.replace("CHECK (episode >= 0)", OLD_BOUND)
-        for statement in _statements(script):
+        for statement in statements(script):
             con.execute(statement)
     con.execute("PRAGMA user_version = 8")
     con.execute("INSERT INTO guild_settings (guild_id, episode, mode) VALUES (1, 5, 'hide')")

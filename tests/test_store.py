@@ -6,10 +6,11 @@ import sqlite3
 
 import pytest
 
-from lore.errors import LoreError
+from lore.errors import LoreError, StoreError
+from lore.schema import SCHEMA_VERSION
 from lore.service import LoreService
 from lore.spoilers import Mode, Policy
-from lore.store import SCHEMA_VERSION, Store, StoreError
+from lore.sqlitestore import SqliteStore
 from tests.conftest import MINI_PACK
 
 LATE = Policy(13, Mode.SHOW)
@@ -36,7 +37,7 @@ async def test_new_database_is_created_then_reopened(db_target):
 async def test_old_schema_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite3"
     sqlite3.connect(path).close()  # an empty, version-0 database
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     assert await store.schema_version() == SCHEMA_VERSION
     assert await store.migrate() == 0  # nothing left to do
     await store.close()
@@ -48,7 +49,7 @@ async def test_newer_schema_is_refused(tmp_path):
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     con.close()
     with pytest.raises(StoreError, match="newer"):
-        await Store.open(path)
+        await SqliteStore.open(path)
 
 
 async def test_guild_override_is_copy_on_write(mini):
@@ -125,18 +126,18 @@ async def test_canon_upgrade_keeps_guild_overrides(tmp_path, db_target):
 
 
 async def test_version_1_database_is_migrated_with_its_text_index(tmp_path):
-    from lore.store import MIGRATIONS, _statements
+    from lore.schema import MIGRATIONS, statements
 
     path = tmp_path / "v1.sqlite3"
     con = sqlite3.connect(path, isolation_level=None)
-    for statement in _statements(MIGRATIONS[0]):
+    for statement in statements(MIGRATIONS[0]):
         con.execute(statement)
     con.execute("PRAGMA user_version = 1")
     con.execute(
         "INSERT INTO lore_text (scope, slug, episode, part, text) VALUES ('canon', 'mars', 0, 'fact', 'red dust')"
     )
     con.close()
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     assert await store.schema_version() == SCHEMA_VERSION
     hits = await store.search_text(["dust"], ["canon"])
     assert [(h.slug, h.snippet) for h in hits] == [("mars", "red \x02dust\x03")]
@@ -173,12 +174,12 @@ async def test_own_entry_count_counts_new_entries_and_not_overrides(mini):
 
 
 async def test_version_2_database_keeps_its_revisions_through_migration_3(tmp_path):
-    from lore.store import MIGRATIONS, _statements
+    from lore.schema import MIGRATIONS, statements
 
     path = tmp_path / "v2.sqlite3"
     con = sqlite3.connect(path, isolation_level=None)
     for script in MIGRATIONS[:2]:
-        for statement in _statements(script):
+        for statement in statements(script):
             con.execute(statement)
     con.execute("PRAGMA user_version = 2")
     con.execute(
@@ -190,7 +191,7 @@ async def test_version_2_database_keeps_its_revisions_through_migration_3(tmp_pa
         "VALUES ('guild:3', 'mars', 1, 'remove', 'admin', 0, NULL)"
     )
     con.close()
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     assert await store.schema_version() == SCHEMA_VERSION
     assert [r.action for r in await store.history("guild:3", "mars")] == ["remove"]
     number = await store.drop("guild:3", "mars", "admin")
