@@ -35,9 +35,10 @@ def kind_colour(franchise: Franchise, kind: Kind) -> int:
     return colour if colour is not None else KIND_COLOURS.get(kind, NEUTRAL)
 
 
-def footer_text(policy: Policy, extra: str = "") -> str:
-    """The policy in force (never a count of what it holds back: that would tell how much is to come)."""
-    text = policy.footer()
+def footer_text(policy: Policy, extra: str = "", *, franchise: Franchise) -> str:
+    """The policy in force, its episode named as ``franchise`` names it (never a count of what it
+    holds back: that would tell how much is to come)."""
+    text = policy.footer(franchise)
     if policy.source.value != "default":
         text += f" ({policy.source.value})"
     if extra:
@@ -117,7 +118,7 @@ def _fact_line(item: Item) -> str:
 def entry_pages(view: EntryView, franchise: Franchise) -> list[discord.Embed]:
     """The entry card (its episodes named as ``franchise`` names them): one embed, or several
     pages when the lore does not fit in one."""
-    b = _Builder(view.title, colour_for(view), footer_text(view.policy))
+    b = _Builder(view.title, colour_for(view), footer_text(view.policy, franchise=franchise))
     kind_line = f"**{KIND_LABELS[view.kind]}**"
     desc = kind_line + ("\n\n" + view.summary if view.summary else "")
     if view.episode:
@@ -158,10 +159,10 @@ def entry_pages(view: EntryView, franchise: Franchise) -> list[discord.Embed]:
     return b.finish()
 
 
-def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
+def roster_pages(roster: Roster, franchise: Franchise, per_page: int = 10) -> list[discord.Embed]:
     """One line per member, with the fates the policy shows; under ``tag``, one block of later ones."""
     view = roster.group
-    footer = footer_text(view.policy)
+    footer = footer_text(view.policy, franchise=franchise)
     lines = []
     for line in roster.members:
         status = f" — {line.status}" if line.status else ""
@@ -180,9 +181,12 @@ def roster_pages(roster: Roster, per_page: int = 10) -> list[discord.Embed]:
     return pages
 
 
-def search_pages(results: SearchResults, policy: Policy, per_page: int = 8) -> list[discord.Embed]:
+def search_pages(
+    results: SearchResults, policy: Policy, franchise: Franchise, per_page: int = 8
+) -> list[discord.Embed]:
     title = limits.shorten(f"Search: {results.query}", limits.EMBED_TITLE)
-    footer = footer_text(policy, extra=f"{len(results.hits)} hit{'s' if len(results.hits) != 1 else ''}")
+    hits = f"{len(results.hits)} hit{'s' if len(results.hits) != 1 else ''}"
+    footer = footer_text(policy, extra=hits, franchise=franchise)
     if not results.hits:
         embed = discord.Embed(title=title, colour=NEUTRAL, description="No lore matches that text at this episode.")
         embed.set_footer(text=footer)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from lore.markup import escape
 from lore.markup import spoiler as wrap
 from lore.model import EPISODE_CEILING
+
+if TYPE_CHECKING:
+    from lore.franchise import Franchise
 
 
 class Mode(StrEnum):
@@ -47,8 +51,10 @@ class Policy:
         """The last episode shown plainly: the policy's own, or the finale (``last_episode``) under ``show``."""
         return last_episode if self.mode is Mode.SHOW else self.episode
 
-    def footer(self) -> str:
-        return f"Spoilers: up to episode {self.episode} · {self.mode.value}"
+    def footer(self, franchise: Franchise | None = None) -> str:
+        """``Spoilers: up to episode 5 · tag`` (``episode 20 (S2E8)`` in a ``franchise`` with seasons)."""
+        where = franchise.label(self.episode) if franchise is not None else f"episode {self.episode}"
+        return f"Spoilers: up to {where} · {self.mode.value}"
 
 
 DEFAULT_POLICY = Policy()

@@ -70,6 +70,8 @@ def test_replies_name_an_episode_by_its_number_and_code() -> None:
     assert PLAIN.label(5, capital=True) == "Episode 5" and PLAIN.span_label(1, 13, capital=True) == "Episodes 1–13"
     assert ORCHARD.span_label(13, 24, capital=True) == "Episodes 13–24 (S2E1–S2E12)"
     assert ORCHARD.span_label(3, 3) == "episode 3 (S1E3)" and ORCHARD.span_label(0, 2) == "episodes 0–2"
+    assert Policy(20, Mode.TAG).footer(ORCHARD) == "Spoilers: up to episode 20 (S2E8) · tag"
+    assert Policy(5, Mode.HIDE).footer(PLAIN) == Policy(5, Mode.HIDE).footer() == "Spoilers: up to episode 5 · hide"
 
 
 def test_an_undeclared_episode_list_is_as_long_as_the_highest_episode_named() -> None:

@@ -58,7 +58,7 @@ def visible_text(svc: LoreService, loop, episode: int) -> tuple[str, set[str]]:
             reached.add(cand.slug)
     roster = svc.roster("immortal-nine", policy)
     if roster is not None:
-        chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in roster_pages(roster))
+        chunks.extend(json.dumps(p.to_dict(), ensure_ascii=False) for p in roster_pages(roster, svc.franchise))
         reached.update(line.slug for line in roster.members)
     for number in range(1, 14):
         view = svc.episode(number, policy)
@@ -117,7 +117,10 @@ def test_search_is_no_oracle_for_a_later_link(canon, query, reveal, mode):
 
     def rendered(q: str, episode: int) -> list[dict]:
         policy = Policy(episode, mode)
-        pages = [p.to_dict() for p in search_pages(loop.run_until_complete(svc.search_text(q, policy)), policy)]
+        pages = [
+            p.to_dict()
+            for p in search_pages(loop.run_until_complete(svc.search_text(q, policy)), policy, svc.franchise)
+        ]
         for p in pages:
             p.pop("title")  # echoes the viewer's own words
         return pages

@@ -58,7 +58,7 @@ class Info(commands.Cog):
             lines = [f"{name} — {desc}" for name, desc in group]
             for i, block in enumerate(limits.pack_lines(lines, limits.FIELD_VALUE)):
                 embed.add_field(name=title if i == 0 else f"{title} (cont.)", value=block, inline=False)
-        embed.set_footer(text=embeds.footer_text(policy))
+        embed.set_footer(text=embeds.footer_text(policy, franchise=lore_for(interaction).franchise))
         await send(interaction, embeds=[embed], ephemeral=True)
 
     @app_commands.command(name="about", description="About the series and this bot")
@@ -85,7 +85,7 @@ def about_pages(lore: LoreService, policy: Policy, guild_id: int | None, version
         f"{franchise.bot.about} ({sources})" if franchise.bot.about else f"Every fact records its source ({sources})."
     )
     about.add_field(name="Where the lore comes from", value=limits.shorten(note, limits.FIELD_VALUE))
-    about.set_footer(text=embeds.footer_text(policy))
+    about.set_footer(text=embeds.footer_text(policy, franchise=franchise))
     pages.append(about)
     return pages
 

@@ -247,7 +247,7 @@ class Lookup(commands.Cog):
         lore = lore_for(interaction)
         policy = policy_for(interaction, private)
         results = await lore.search_text(text, policy, interaction.guild_id)
-        await reply_pages(interaction, embeds.search_pages(results, policy), ephemeral=private)
+        await reply_pages(interaction, embeds.search_pages(results, policy, lore.franchise), ephemeral=private)
 
 
 def roster_command(spec: FeaturedRoster) -> app_commands.Command[Any, ..., None]:
@@ -263,7 +263,7 @@ def roster_command(spec: FeaturedRoster) -> app_commands.Command[Any, ..., None]
             if roster is None:
                 await send(interaction, missing, ephemeral=True)
                 return
-            await reply_pages(interaction, embeds.roster_pages(roster), ephemeral=private)
+            await reply_pages(interaction, embeds.roster_pages(roster, lore.franchise), ephemeral=private)
             return
         members = lore.roster_members(spec.group, policy, interaction.guild_id)
         if members is None:

@@ -19,6 +19,7 @@ from bot.replies import NO_MENTIONS, defer, lore_for, policy_for, send
 from bot.views import OwnedView, Paginator
 from lore import (
     EntryView,
+    Franchise,
     LoreService,
     Policy,
     catalog_for,
@@ -151,7 +152,7 @@ def listing_options(views: list[tuple[EntryView, str]]) -> list[discord.SelectOp
     ]
 
 
-def listing_embed(views: list[tuple[EntryView, str]], policy: Policy) -> discord.Embed:
+def listing_embed(views: list[tuple[EntryView, str]], policy: Policy, franchise: Franchise) -> discord.Embed:
     """The entries a message names, one line each: name, kind and the message's own words."""
     lines = [
         f"• **{escape(view.title)}** · {view.kind.value} — “{escape(limits.shorten(' '.join(said.split()), 60))}”"
@@ -162,7 +163,7 @@ def listing_embed(views: list[tuple[EntryView, str]], policy: Policy) -> discord
         description=limits.pack_lines(lines, limits.EMBED_DESCRIPTION)[0],
         colour=embeds.NEUTRAL,
     )
-    embed.set_footer(text=embeds.footer_text(policy, "pick one below for its card"))
+    embed.set_footer(text=embeds.footer_text(policy, "pick one below for its card", franchise=franchise))
     return embed
 
 
@@ -194,7 +195,7 @@ def plan_lookup(lore: LoreService, guild_id: int | None, text: str, policy: Poli
         return LookupPlan(f"I found {what}." + (f"\n{found.later}" if found.later else ""))
     if len(views) == 1:
         return LookupPlan(found.later, embeds.entry_pages(views[0][0], lore.franchise))
-    return LookupPlan(found.later, [listing_embed(views, policy)], views)
+    return LookupPlan(found.later, [listing_embed(views, policy, lore.franchise)], views)
 
 
 def check_reply(lore: LoreService, guild_id: int | None, text: str, episode: int) -> str:

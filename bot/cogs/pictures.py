@@ -128,7 +128,7 @@ class Pictures(commands.Cog):
             colour=embeds.colour_for(view),
             description=relations_caption(graph),
         )
-        embed.set_footer(text=embeds.footer_text(policy))
+        embed.set_footer(text=embeds.footer_text(policy, franchise=lore.franchise))
         if not count:  # a lone box tells nothing the sentence does not
             await send(interaction, embeds=[embed], ephemeral=private)
             return
@@ -192,7 +192,7 @@ class Pictures(commands.Cog):
             if i == 1:
                 embed.description = f"Titles, deaths and identity reveals, {_reach_text(policy, lore.franchise)}."
             embed.set_image(url=f"attachment://{page.filename}")
-            embed.set_footer(text=embeds.footer_text(policy))
+            embed.set_footer(text=embeds.footer_text(policy, franchise=lore.franchise))
             out.append(embed)
         await send(interaction, embeds=out, files=[_file(p) for p in pages], ephemeral=private)
 

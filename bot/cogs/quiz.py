@@ -365,7 +365,7 @@ class QuizCog(
             footer = f"{total} player{'s' if total != 1 else ''}"
             if len(chunks) > 1:
                 footer += f" · page {i}/{len(chunks)}"
-            embed.set_footer(text=embeds.footer_text(policy, extra=footer))
+            embed.set_footer(text=embeds.footer_text(policy, extra=footer, franchise=lore_for(interaction).franchise))
             pages.append(embed)
         if len(pages) == 1:
             await send(interaction, embeds=pages)

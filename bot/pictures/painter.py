@@ -126,7 +126,7 @@ class Painter:
         graph = relation_graph(lore, slug, policy, guild_id, depth)
         if graph is None:
             return None
-        data = relations_draw.draw(graph, policy.footer())
+        data = relations_draw.draw(graph, policy.footer(lore.franchise))
         return RelationMap(Picture(f"relations-{slug}.png", data), graph)
 
     async def relations(
@@ -154,7 +154,7 @@ class Painter:
         entry = lore.get(series, guild_id) if series else None
         view = lore.render(entry, policy, guild_id) if entry is not None else None
         heading = f"{view.title} — timeline" if view is not None else "Timeline"
-        pages = timeline_draw.draw(tl, policy.footer(), lore.franchise, heading)
+        pages = timeline_draw.draw(tl, policy.footer(lore.franchise), lore.franchise, heading)
         if not pages:
             return []
         span = f"{tl.first}-{tl.last}" if tl.first != tl.last else f"{tl.first}"

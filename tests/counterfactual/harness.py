@@ -151,7 +151,7 @@ async def lookup_surfaces(svc: LoreService, policy: Policy, query: str, guild_id
         plan_answer(svc, query, (Kind.CHARACTER,), policy, guild_id, within=members)
     )
     results = await svc.search_text(query, policy, guild_id)
-    out["search"] = [embed_out(e) for e in search_pages(results, policy)]
+    out["search"] = [embed_out(e) for e in search_pages(results, policy, svc.franchise)]
     answer = svc.ask(query, policy, guild_id)
     out["cli/json"] = answer.to_json()
     out.update(relations_out(svc, policy, query, answer, guild_id))
@@ -232,7 +232,7 @@ async def fixed_surfaces(svc: LoreService, policy: Policy, guild_id: int | None 
         out[f"complete/{label}/empty"] = choices_out(choices_for(svc.complete("", policy, guild_id, kinds), ""))
     out["complete/immortal-nine/empty"] = choices_out(roster_choices(svc, IMMORTAL_NINE, "", policy, guild_id))
     roster = svc.roster(IMMORTAL_NINE, policy, guild_id)
-    out["roster"] = [embed_out(e) for e in roster_pages(roster)] if roster else None
+    out["roster"] = [embed_out(e) for e in roster_pages(roster, svc.franchise)] if roster else None
     for n in range(1, svc.franchise.last + 1):
         out[f"episode/{n}"] = await planned_out(episode_reply(svc, n, policy, guild_id))
     out["about"] = [embed_out(e) for e in about_pages(svc, policy, guild_id, "test")]

@@ -101,7 +101,7 @@ async def test_spoilers_are_gated_at_episode_20(orchard):
     assert status.startswith("Deceased (episode 20)")
     card = await fake.slash("episode", {"number": 20}, user=viewer, channel=ch)
     assert "The Shears Fall" in card.all_text
-    assert "Spoilers: up to episode 20" in card.embeds[0]["footer"]["text"]
+    assert "Spoilers: up to episode 20 (S2E8)" in card.embeds[0]["footer"]["text"]
 
 
 async def test_episodes_typed_by_season_and_episode(orchard):
