@@ -25,7 +25,11 @@ NOTHING_LATER = "Nothing more in later episodes."
 
 def escape(text: str) -> str:
     """``text`` shown literally by Discord: no span, code, quote, heading, list, link or mention."""
-    text = _INLINE.sub(r"\\\1", text)
+    if _INLINE.search(text):  # most texts hold none: looking is cheaper than substituting
+        text = _INLINE.sub(r"\\\1", text)
+    first = text.lstrip()[:1]
+    if "\n" not in text and first not in ("#", "-", "+") and not first.isdecimal():
+        return text  # one line that begins no markup: nothing more to escape
     return _LINE_START.sub(_escape_line_start, text)
 
 

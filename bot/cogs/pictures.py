@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 
 import discord
@@ -63,22 +61,11 @@ class Pictures(commands.Cog):
     def __init__(self, bot: commands.Bot):
         self.bot = bot
         self.painter = Painter()
-        self._warming: asyncio.Task[None] | None = None
 
-    async def cog_load(self) -> None:
-        # The fonts load in the painter's worker while the bot connects: start-up does not wait
-        # for them, and a picture asked for meanwhile is drawn once they are in.
-        self._warming = asyncio.create_task(self._warm_up(), name="pictures-warm-up")
-
-    async def _warm_up(self) -> None:
-        with contextlib.suppress(PictureError):  # logged by the painter; the first picture tries again
-            await self.painter.warm_up()
+    # The fonts (27 MB) and networkx (11 MB) load with the first picture a process draws, in the
+    # painter's worker (about a quarter second, once): a bot whose servers draw none never holds them.
 
     async def cog_unload(self) -> None:
-        if self._warming is not None:
-            self._warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._warming
         self.painter.close()
 
     # -- /relations ----------------------------------------------------------------------------
