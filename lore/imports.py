@@ -14,7 +14,7 @@ from lore.errors import CanonPackError, PackError
 from lore.franchise import Franchise
 from lore.gcpause import paused_gc
 from lore.model import EpisodeList, Pack, PackMeta
-from lore.packs import MAX_CANON_BYTES, ImportReport, dump_pack, parse_text, read_pack_bytes, validate
+from lore.packs import ImportReport, dump_pack, parse_text, read_pack_bytes, validate
 from lore.patches import apply_patch, effective, is_patch, read_patch
 from lore.scope import parse_entry
 from lore.spoilers import Policy
@@ -37,7 +37,7 @@ class Imports(LoreState):
         """
         path = Path(path)
         try:
-            raw = read_pack_bytes(path, MAX_CANON_BYTES)  # the host's own file, not an upload
+            raw = read_pack_bytes(path, canon=True)  # the host's own file, not an upload
         except FileNotFoundError:
             if await self.store.get_meta("canon_version") is None:
                 raise CanonPackError(

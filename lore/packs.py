@@ -66,11 +66,12 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and p in {"int", "str", "bool", "date"}))
 
 
-def read_pack_bytes(path: str | Path, limit: int | None = None) -> bytes:
+def read_pack_bytes(path: str | Path, *, canon: bool = False) -> bytes:
     """A pack file's bytes, read in chunks and refused (:class:`PackError`) as soon as it passes
-    ``limit`` (by default ``MAX_PACK_BYTES``), so a device such as ``/dev/zero`` or a huge file
-    is never read whole. A file that cannot be read raises its ``OSError``."""
-    limit = MAX_PACK_BYTES if limit is None else limit
+    ``MAX_PACK_BYTES`` (``MAX_CANON_BYTES`` for the ``canon`` pack), so a device such as
+    ``/dev/zero`` or a huge file is never read whole. A file that cannot be read raises its
+    ``OSError``."""
+    limit = MAX_CANON_BYTES if canon else MAX_PACK_BYTES
     chunks: list[bytes] = []
     size = 0
     with open(path, "rb") as f:
