@@ -123,15 +123,8 @@ class ScheduleTicker:
         return opened
 
     async def pause_guild(self, guild_id: int) -> int:
-        """Pause every running schedule of a server the bot was removed from (the server's and its
-        channels'): nothing opens, and nothing is announced, while the bot is away. Re-invited, an
-        admin sees them paused and resumes them (from the next opening still ahead) or clears them.
-        Returns how many were paused."""
-        schedules = self.schedules
-        paused = 0
-        for s in await schedules.of_guild(guild_id):
-            if (await schedules.pause(guild_id, s.channel_id)).after is not None:
-                paused += 1
+        """The bot was removed from a server: its schedules pause (:meth:`lore.Schedules.pause_guild`)."""
+        paused = await self.schedules.pause_guild(guild_id)
         if paused:
             log.info("removed from server %d: paused its %d spoiler schedule(s)", guild_id, paused)
         return paused

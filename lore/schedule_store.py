@@ -102,6 +102,16 @@ class Schedules:
     async def pause(self, guild_id: int, channel_id: int = SERVER) -> Changed:
         return await self._update(guild_id, channel_id, lambda s: None if s.paused else replace(s, paused=True))
 
+    async def pause_guild(self, guild_id: int) -> int:
+        """Pause every running schedule of a server (its own and its channels'), as when the bot
+        is removed from it: nothing opens while it is away, and an admin who invites it back
+        resumes or clears them. Each pause is its own write; returns how many were paused."""
+        paused = 0
+        for s in await self.of_guild(guild_id):
+            if not s.paused and (await self.pause(guild_id, s.channel_id)).after is not None:
+                paused += 1
+        return paused
+
     async def resume(self, guild_id: int, channel_id: int = SERVER, *, now: float | None = None) -> Changed:
         """Run a paused schedule again from its next opening still ahead (openings that passed
         while it was paused are skipped, not caught up)."""
