@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Callable, Iterable
-from itertools import groupby, pairwise
+from itertools import groupby, islice, pairwise
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -20,6 +20,9 @@ WORD_CUTOFF = 60.0
 CLOSE_WORD = 90.0
 #: A word shared by more names than this (a surname of a large family, "city") brings only this many.
 WORD_POSTINGS = 300
+
+#: At most this many query words' close words are kept (a few MB at most).
+CLOSE_CACHE = 4096
 
 #: Word ids of one bucket of the vocabulary (first letter, or second and third letters), with their words.
 Bucket = tuple[list[str], "array[int]"]
@@ -80,6 +83,7 @@ class Vocabulary:
         self._last_pool: tuple[tuple[str, int], dict[int, float]] | None = None
         self._bucket_cache: dict[tuple[int, str, int], Bucket | None] = {}
         self._visible_postings: dict[tuple[int, int], int] = {}
+        self._close_cache: dict[tuple[str, int], dict[int, float]] = {}
 
     @classmethod
     def build(
@@ -156,14 +160,23 @@ class Vocabulary:
         )
 
     # -- candidates --------------------------------------------------------------------------
-    def candidates(self, q: str, bound: int, ok: Callable[[int], bool], prefixed: Iterable[int]) -> list[int]:
+    def candidates(self, q: str, bound: int, ok: Callable[[int], bool] | None, prefixed: Iterable[int]) -> list[int]:
         """Keys worth scoring in full for ``q`` at ``bound``: those whose words cover the query's
         words best (at most :data:`PRUNED_CANDIDATES` passing ``ok``), then the ``prefixed`` keys
-        that pass ``ok``."""
+        that pass ``ok`` (every key passes when ``ok`` is None). ``prefixed`` keys must be
+        visible at ``bound``."""
         matched = self.word_pool(q, bound)
-        ranked = sorted(matched.items(), key=lambda kv: -kv[1]) if len(matched) > PRUNED_CANDIDATES else matched.items()
-        pool: list[int] = []
-        for k, _ in ranked:
+        if len(matched) > PRUNED_CANDIDATES:
+            ranked: Iterable[int] = [k for k, _ in sorted(matched.items(), key=lambda kv: -kv[1])]
+        else:
+            ranked = matched
+        if ok is None:
+            pool = list(islice(ranked, PRUNED_CANDIDATES))
+            in_pool = set(pool)
+            pool += [k for k in dict.fromkeys(prefixed) if k not in in_pool]
+            return pool
+        pool = []
+        for k in ranked:
             if ok(k):
                 pool.append(k)
                 if len(pool) >= PRUNED_CANDIDATES:
@@ -239,18 +252,28 @@ class Vocabulary:
             heads = [h for h in self.leading_words(w, bound) if len(w) - len(h) >= 2]
             if heads:
                 words = [w, heads[-1], w[len(heads[-1]) :]]
-        out = []
-        for w in words:
-            close: dict[int, float] = {}
-            limit = WORD_MATCHES if len(w) > 4 else 2 * WORD_MATCHES  # short words have many equals
-            self.close_words(w, self.bucket(0, w[0], bound), close, limit)
-            if len(w) > 2 and max(close.values(), default=0.0) < CLOSE_WORD:
-                # perhaps a slip on the first letter ("xaomi"), or the first two swapped ("anomi")
-                self.close_words(w, self.bucket(1, w[1:3], bound), close, limit)
-                if max(close.values(), default=0.0) < CLOSE_WORD:
-                    self.close_words(w, self.bucket(0, w[1], bound), close, limit)
-            out.append(close)
-        return out
+        return [self.close_to(w, bound) for w in words]
+
+    def close_to(self, w: str, bound: int) -> dict[int, float]:
+        """The vocabulary words (ids) known at ``bound`` close to the word ``w``, with their
+        similarity (cached per word and bound: the words of a name come back with every keystroke
+        and every lookup of it; callers must not change the dict)."""
+        ck = (w, bound)
+        close = self._close_cache.get(ck)
+        if close is not None:
+            return close
+        close = {}
+        limit = WORD_MATCHES if len(w) > 4 else 2 * WORD_MATCHES  # short words have many equals
+        self.close_words(w, self.bucket(0, w[0], bound), close, limit)
+        if len(w) > 2 and max(close.values(), default=0.0) < CLOSE_WORD:
+            # perhaps a slip on the first letter ("xaomi"), or the first two swapped ("anomi")
+            self.close_words(w, self.bucket(1, w[1:3], bound), close, limit)
+            if max(close.values(), default=0.0) < CLOSE_WORD:
+                self.close_words(w, self.bucket(0, w[1], bound), close, limit)
+        if len(self._close_cache) >= CLOSE_CACHE:
+            self._close_cache.clear()
+        self._close_cache[ck] = close
+        return close
 
     def word_pool(self, q: str, bound: int) -> dict[int, float]:
         """Key id (of keys visible at ``bound``) -> how well the key's words cover the query's words

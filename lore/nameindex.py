@@ -379,9 +379,9 @@ class NameIndex:
             return out
         else:
             # Large index: candidates are the keys whose words are closest to the query's words.
-            pool = self.vocabulary.candidates(
-                q, bound, lambda k: self.key_ok(k, bound, kinds, exclude), self.prefix_keys(q, 50, bound)
-            )
+            # (the vocabulary's keys are those visible at the bound: only a filter is left to check)
+            ok = None if kinds is None and not exclude else (lambda k: self.key_ok(k, bound, kinds, exclude))
+            pool = self.vocabulary.candidates(q, bound, ok, self.prefix_keys(q, 50, bound))
         if not pool:
             return []
         hits = process.extract(

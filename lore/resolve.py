@@ -88,14 +88,25 @@ class LayeredIndex:
         within: Collection[str] | None = None,
     ) -> list[Candidate]:
         bound = self._bound(policy)
-        best: dict[str, Candidate] = {}
+        # per slug: (score, whether the entry's own name matched), layer, key; a Candidate is
+        # made only for each slug's best key
+        best: dict[str, tuple[tuple[float, bool], NameIndex, int]] = {}
         for index, exclude in self.layers:
+            keys, key_text, key_entry, slugs, names = (
+                index.keys,
+                index.key_text,
+                index.key_entry,
+                index.slugs,
+                index.names,
+            )
             for k, score in index.fuzzy(q, bound, kinds, exclude, limit, cutoff, within):
-                cand = index.candidate(k, boost(q, index.keys[k], score))
-                old = best.get(cand.slug)
-                if old is None or (cand.score, cand.matched == cand.name) > (old.score, old.matched == old.name):
-                    best[cand.slug] = cand
-        return sorted(best.values(), key=lambda c: (-c.score, len(c.name), c.name))
+                e = key_entry[k]
+                rank = (boost(q, keys[k], score), key_text[k] == names[e])
+                old = best.get(slugs[e])
+                if old is None or rank > old[0]:
+                    best[slugs[e]] = (rank, index, k)
+        cands = [index.candidate(k, rank[0]) for rank, index, k in best.values()]
+        return sorted(cands, key=lambda c: (-c.score, len(c.name), c.name))
 
     def lookup(
         self,

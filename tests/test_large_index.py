@@ -154,6 +154,19 @@ def test_the_pruned_search_answers_as_if_later_lore_did_not_exist(large_limits, 
     assert full.complete(text, policy) == cut.complete(text, policy)
 
 
+def test_a_words_close_words_are_remembered_per_episode(large_limits):
+    """The close words of a query word are kept per episode: a word asked about at a late
+    episode, then at an early one, gets the early episode's words, as a fresh index gives them."""
+    seen = _index(RECORDS, large=True).vocabulary
+    assert seen is not None
+    late, early = seen.close_to("corin", 13), seen.close_to("corin", 3)
+    fresh = _index(RECORDS, large=True).vocabulary
+    assert fresh is not None
+    assert early == fresh.close_to("corin", 3) and late == fresh.close_to("corin", 13)
+    assert "corin" in {seen.words[v] for v in late} and "corin" not in {seen.words[v] for v in early}
+    assert seen.close_to("corin", 13) is late  # asked again: the same answer, not a new search
+
+
 def _queries() -> list[str]:
     rng = random.Random(3)
     names = [r.name for r in RECORDS[::3]]
