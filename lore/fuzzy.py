@@ -170,20 +170,11 @@ class Vocabulary:
             ranked: Iterable[int] = [k for k, _ in sorted(matched.items(), key=lambda kv: -kv[1])]
         else:
             ranked = matched
-        if ok is None:
-            pool = list(islice(ranked, PRUNED_CANDIDATES))
-            in_pool = set(pool)
-            pool += [k for k in dict.fromkeys(prefixed) if k not in in_pool]
-            return pool
-        pool = []
-        for k in ranked:
-            if ok(k):
-                pool.append(k)
-                if len(pool) >= PRUNED_CANDIDATES:
-                    break
+        kept = ranked if ok is None else (k for k in ranked if ok(k))
+        pool = list(islice(kept, PRUNED_CANDIDATES))
         in_pool = set(pool)
         for k in prefixed:
-            if k not in in_pool and ok(k):
+            if k not in in_pool and (ok is None or ok(k)):
                 pool.append(k)
                 in_pool.add(k)
         return pool
