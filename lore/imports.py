@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -14,7 +16,7 @@ from lore.errors import CanonPackError, PackError
 from lore.franchise import Franchise
 from lore.gcpause import paused_gc
 from lore.model import EpisodeList, Pack, PackMeta
-from lore.packs import ImportReport, dump_pack, parse_text, read_pack_bytes, validate
+from lore.packs import ImportReport, dump_pack, pack_digest, parse_text, read_pack_bytes, validate
 from lore.patches import apply_patch, effective, is_patch, read_patch
 from lore.scope import parse_entry
 from lore.spoilers import Policy
@@ -24,20 +26,57 @@ from lore.store import CANON, Change, Tx
 log = logging.getLogger(__name__)
 
 CANON_AUTHOR = "canon pack"
+T = TypeVar("T")
 
 
 class Imports(LoreState):
     """The canon pack, and packs imported into and exported from a scope."""
 
-    async def apply_canon_pack(self, path: Path, *, force: bool = False) -> ImportReport | None:
+    async def apply_canon_pack(
+        self, path: Path, *, force: bool = False, digest: Awaitable[str] | None = None
+    ) -> ImportReport | None:
         """Apply the canon pack at ``path`` if it is newer than the stored canon (or ``force``).
 
         Guild scopes are never touched: their overrides keep shadowing the canon entries they copy.
         A missing pack is a fault only while the database holds no canon; a damaged one always is.
+        ``digest`` is the file's :func:`~lore.packs.pack_digest` already on its way (start-up reads
+        it beside the load); the file is read whole only when it is not the canon stored.
         """
         path = Path(path)
+        if digest is None:
+            digest = asyncio.to_thread(pack_digest, path, canon=True)
+        found = await self._read_canon(path, digest)
+        if found is None or (not force and await self.store.get_meta("canon_sha256") == found):
+            return None
+        raw = await self._read_canon(path, asyncio.to_thread(read_pack_bytes, path, canon=True))  # the host's own file
+        if raw is None:
+            return None
+        sha256 = hashlib.sha256(raw).hexdigest()  # of the bytes applied (the file may have changed since)
         try:
-            raw = read_pack_bytes(path, canon=True)  # the host's own file, not an upload
+            pack = validate(parse_text(raw, name=path.name, canon=True))
+        except PackError as e:
+            raise CanonPackError(f"the canon pack {path} is damaged: {_first_errors(e)}") from None
+        changes = _prepare(pack, "canon pack")  # before taking the writer (another process may wait on it)
+        async with self.store.write() as tx:
+            if not force:  # looked at again inside the write: another process may have applied it
+                if await self.store.get_meta("canon_sha256", tx) == sha256:
+                    return None
+                stored = await self.store.get_meta("canon_version", tx)
+                if stored is not None and int(stored) >= pack.pack.version:
+                    await self.store.put_meta(tx, "canon_sha256", sha256)
+                    return None
+            report = await self._import_in(tx, CANON, changes, author=CANON_AUTHOR, replace=True)
+            await self.store.put_meta(tx, "canon_version", str(pack.pack.version))
+            await self.store.put_meta(tx, "canon_sha256", sha256)
+            await self.store.put_meta(tx, "canon_meta", _franchise_meta(pack).model_dump_json())
+        log.info("canon pack %s v%d applied: %s", pack.pack.name, pack.pack.version, report.summary())
+        return report
+
+    async def _read_canon(self, path: Path, reading: Awaitable[T]) -> T | None:
+        """What ``reading`` gives of the canon pack at ``path``; None when the file is gone while
+        the database holds a canon (which then stays as stored). Its faults are sentences."""
+        try:
+            return await reading
         except FileNotFoundError:
             if await self.store.get_meta("canon_version") is None:
                 raise CanonPackError(
@@ -50,28 +89,6 @@ class Imports(LoreState):
             raise CanonPackError(f"the canon pack {path} cannot be read: {e.strerror or e}") from None
         except PackError as e:
             raise CanonPackError(f"the canon pack {path} cannot be used: {_first_errors(e)}") from None
-        digest = hashlib.sha256(raw).hexdigest()
-        if not force and await self.store.get_meta("canon_sha256") == digest:
-            return None
-        try:
-            pack = validate(parse_text(raw, name=path.name, canon=True))
-        except PackError as e:
-            raise CanonPackError(f"the canon pack {path} is damaged: {_first_errors(e)}") from None
-        changes = _prepare(pack, "canon pack")  # before taking the writer (another process may wait on it)
-        async with self.store.write() as tx:
-            if not force:  # looked at again inside the write: another process may have applied it
-                if await self.store.get_meta("canon_sha256", tx) == digest:
-                    return None
-                stored = await self.store.get_meta("canon_version", tx)
-                if stored is not None and int(stored) >= pack.pack.version:
-                    await self.store.put_meta(tx, "canon_sha256", digest)
-                    return None
-            report = await self._import_in(tx, CANON, changes, author=CANON_AUTHOR, replace=True)
-            await self.store.put_meta(tx, "canon_version", str(pack.pack.version))
-            await self.store.put_meta(tx, "canon_sha256", digest)
-            await self.store.put_meta(tx, "canon_meta", _franchise_meta(pack).model_dump_json())
-        log.info("canon pack %s v%d applied: %s", pack.pack.name, pack.pack.version, report.summary())
-        return report
 
     async def _import_in(
         self, tx: Tx, scope: str, pack: Pack | list[Change], author: str, replace: bool = False, size: int = 0

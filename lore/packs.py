@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ MAX_PACK_VALUES = 2_000_000
 #: built for (100,000 entries weigh about 80 MB as JSON), and is still refused past these.
 MAX_CANON_BYTES = 512 * 1024 * 1024
 MAX_CANON_VALUES = 50_000_000
-_CHUNK = 64 * 1024
+_CHUNK = 1024 * 1024
 
 #: libyaml's parser when PyYAML has it (ten times faster; it refuses nesting beyond 1000 levels
 #: by itself), else the pure-Python one (whose recursion is caught).
@@ -71,16 +72,26 @@ def read_pack_bytes(path: str | Path, *, canon: bool = False) -> bytes:
     ``MAX_PACK_BYTES`` (``MAX_CANON_BYTES`` for the ``canon`` pack), so a device such as
     ``/dev/zero`` or a huge file is never read whole. A file that cannot be read raises its
     ``OSError``."""
-    limit = MAX_CANON_BYTES if canon else MAX_PACK_BYTES
-    chunks: list[bytes] = []
+    return b"".join(_chunks(path, MAX_CANON_BYTES if canon else MAX_PACK_BYTES))
+
+
+def pack_digest(path: str | Path, *, canon: bool = False) -> str:
+    """The SHA-256 (hex) of a pack file's bytes, read and refused as :func:`read_pack_bytes`
+    reads them but never held whole (the canon pack is checked at every start-up)."""
+    h = hashlib.sha256()
+    for chunk in _chunks(path, MAX_CANON_BYTES if canon else MAX_PACK_BYTES):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _chunks(path: str | Path, limit: int) -> Iterator[bytes]:
     size = 0
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             size += len(chunk)
             if size > limit:
                 raise PackError([f"(file): larger than {_mb(limit)}"])
-            chunks.append(chunk)
-    return b"".join(chunks)
+            yield chunk
 
 
 def _mb(n: int) -> str:

@@ -13,6 +13,7 @@ and out (:mod:`lore.imports`); the spoiler settings are an object of their own
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from lore.authoring import Authoring
 from lore.coordination import Coordination
 from lore.imports import Imports
 from lore.loading import Loading
-from lore.packs import CANON_PACK_PATH
+from lore.packs import CANON_PACK_PATH, pack_digest
 from lore.quotas import Quotas
 from lore.schedule_store import Schedules
 from lore.scores import QuizScores
@@ -57,13 +58,20 @@ class LoreService(Loading, Imports, Authoring, Targets):
         :class:`~lore.faults.LoreFault` (one sentence) for a database that cannot be used,
         a new database without its canon pack, or a damaged canon pack.
         """
-        store = await open_store(path)
+        store = await open_store(path, check_aside=True)
         svc = cls(store, quotas)
+        # The pack's digest is read on a thread while the load builds the indexes: both take a
+        # while at 100,000 entries, and only the load needs the interpreter.
+        digest = None
+        if canon_pack is not None:
+            digest = asyncio.ensure_future(asyncio.to_thread(pack_digest, canon_pack, canon=True))
         try:
             await svc._load()
             if canon_pack is not None:
-                await svc.apply_canon_pack(canon_pack)
+                await svc.apply_canon_pack(canon_pack, digest=digest)
         except BaseException:
+            if digest is not None and not digest.cancel():
+                digest.exception()  # taken: the fault raised is the load's
             await store.close()
             raise
         return svc

@@ -25,6 +25,7 @@ import aiosqlite
 from lore.errors import StoreError, WriteFault
 from lore.faults import sqlite_reason
 from lore.schema import MIGRATION_STEPS, MIGRATIONS, SCHEMA_VERSION, statements
+from lore.sqlitecheck import QuickCheckAside, quick_check
 from lore.sqlstore import SqlStore, by_scope
 from lore.store import CheckReport, StoredEntry, TextHit, Tx
 
@@ -69,12 +70,15 @@ class SqliteStore(SqlStore):
         super().__init__(path)
         self.db = db  # reads
         self._writer = writer or db  # the one connection that writes
+        self._check: QuickCheckAside | None = None  # the integrity check still running (see open)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    async def open(cls, path: str | Path, *, check: bool = True) -> SqliteStore:
+    async def open(cls, path: str | Path, *, check: bool = True, check_aside: bool = False) -> SqliteStore:
         """Open (creating and migrating) the database at ``path``; ``check`` runs SQLite's quick
-        integrity check first, refusing a damaged database."""
+        integrity check first, refusing a damaged database. With ``check_aside``, a database whose
+        schema is current is checked on a connection of its own instead, while the caller goes on
+        to :meth:`load_all_scopes`, which waits for the verdict (as every write does)."""
         path = str(path)
         memory = path == ":memory:"
         if not memory and not path.startswith("file:"):
@@ -96,9 +100,11 @@ class SqliteStore(SqlStore):
                 for conn in conns:
                     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                     await conn.execute("PRAGMA foreign_keys = ON")
-                if check:
-                    await _quick_check(reader, path)
-                await writer.execute("PRAGMA journal_mode = WAL")
+                aside = check and check_aside and await _schema_is_current(reader)
+                if check and not aside:
+                    await quick_check(reader, path)
+                # read to its end: the statement left open would keep the file locked from the reader
+                await writer.execute_fetchall("PRAGMA journal_mode = WAL")
                 for conn in conns:
                     await conn.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as e:  # "file is not a database", a read-only directory, ...
@@ -108,6 +114,8 @@ class SqliteStore(SqlStore):
                 await store.migrate()
             except sqlite3.Error as e:
                 raise StoreError(f"cannot migrate the lore database {path}: {_reason(e)}") from None
+            if aside:
+                store._check = await QuickCheckAside.start(path, BUSY_TIMEOUT_MS)
         except BaseException:
             for conn in conns:
                 with contextlib.suppress(Exception):
@@ -116,9 +124,18 @@ class SqliteStore(SqlStore):
         return store
 
     async def close(self) -> None:
+        if self._check is not None:
+            await self._check.stop()
         if self._writer is not self.db:
             await self._writer.close()
         await self.db.close()
+
+    async def _checked(self) -> None:
+        """Wait for the integrity check started aside at open, if it still runs (StoreError when
+        the database is damaged)."""
+        if self._check is not None:
+            await self._check.verdict()
+            self._check = None
 
     async def schema_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cur:
@@ -163,6 +180,7 @@ class SqliteStore(SqlStore):
         """See :meth:`lore.sqlstore.SqlStore.write`: ``BEGIN IMMEDIATE`` on the writer connection
         (SQLite's busy timeout waits for other processes' writes); the feed is applied after letting
         the next writer in."""
+        await self._checked()  # nothing is written into a database not yet found sound
         async with self._lock:
             started = time.perf_counter()
             if self._writer.in_transaction:  # left open by a write cancelled mid-statement
@@ -238,13 +256,20 @@ class SqliteStore(SqlStore):
 
     async def load_all_scopes(self, *, raw_docs: bool = False) -> dict[str, list[StoredEntry]]:
         """Every scope's rows in one table scan: at 100,000 entries a scan reads the table in half the
-        time the per-scope index walk takes."""
+        time the per-scope index walk takes. Returns once the integrity check started aside at open
+        has found the database sound (a damaged one raises its StoreError, whatever the scan met)."""
         doc = "CAST(doc AS BLOB)" if raw_docs else "doc"
-        async with self.db.execute(
-            f"SELECT scope, slug, kind, name, introduced, keys, {doc} FROM entries NOT INDEXED"
-        ) as cur:
-            rows = list(await cur.fetchall())
-        return by_scope(rows)
+        try:
+            async with self.db.execute(
+                f"SELECT scope, slug, kind, name, introduced, keys, {doc} FROM entries NOT INDEXED"
+            ) as cur:
+                rows = list(await cur.fetchall())
+            scopes = by_scope(rows)
+        except Exception:
+            await self._checked()
+            raise
+        await self._checked()
+        return scopes
 
     async def _replace_text(self, tx: Tx, scope: str, slugs: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Drop the searchable text of ``slugs`` in ``scope``, then add ``rows``: the text table and
@@ -327,17 +352,6 @@ def _write_sentence(e: BaseException) -> str:
     return f"{reason[0].upper()}{reason[1:]}; nothing was changed."
 
 
-async def _quick_check(conn: aiosqlite.Connection, path: str) -> None:
-    """Refuse a database damaged inside its pages (SQLite's ``PRAGMA quick_check``)."""
-    problems = [row[0] for row in await conn.execute_fetchall("PRAGMA quick_check(3)")]
-    if problems != ["ok"]:
-        detail = "; ".join(" ".join(str(p).split()) for p in problems)
-        raise StoreError(
-            f"the lore database {path} is damaged ({detail[:300]}); run `lorebot db check`, then restore a backup "
-            "or move the file away to start afresh"
-        )
-
-
 async def check_database(path: str | Path) -> CheckReport:
     """``lorebot db check``: SQLite's full integrity check and the schema version, without
     creating, migrating or writing anything."""
@@ -368,3 +382,9 @@ async def check_database(path: str | Path) -> CheckReport:
     finally:
         await conn.close()
     return CheckReport(path, schema, problems, entries, changes)
+
+
+async def _schema_is_current(conn: aiosqlite.Connection) -> bool:
+    """Whether the database is at this lorebot's schema (no migration due): false for a new file."""
+    rows = await conn.execute_fetchall("PRAGMA user_version")
+    return int(next(iter(rows))[0]) == SCHEMA_VERSION

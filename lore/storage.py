@@ -60,8 +60,10 @@ async def check_target(target: str | Path) -> CheckReport:
     return await check_database(t.location)
 
 
-async def open_store(target: str | Path) -> Store:
-    """Open (creating and migrating as needed) the store ``target`` names."""
+async def open_store(target: str | Path, *, check_aside: bool = False) -> Store:
+    """Open (creating and migrating as needed) the store ``target`` names. ``check_aside``: an
+    SQLite database needing no migration is checked for damage while the caller reads on (see
+    :meth:`lore.sqlitestore.SqliteStore.open`); the first full load waits for the verdict."""
     t = parse_target(target)
     if t.backend == POSTGRESQL:
         from lore.pgstore import PgStore
@@ -69,4 +71,4 @@ async def open_store(target: str | Path) -> Store:
         return await PgStore.open(t.location)
     from lore.sqlitestore import SqliteStore
 
-    return await SqliteStore.open(t.location)
+    return await SqliteStore.open(t.location, check_aside=check_aside)

@@ -263,6 +263,33 @@ def test_damaged_pages_are_found_at_start_and_by_db_check(capsys, db):
     assert status == 1 and "is damaged" in err and "lorebot db check" in err
 
 
+async def test_a_damaged_database_checked_aside_is_refused_before_a_load_or_a_write(db):
+    from lore.errors import StoreError
+    from lore.sqlitestore import SqliteStore
+
+    _damage(db)
+    store = await SqliteStore.open(db, check_aside=True)  # the schema is current: checked beside the load
+    try:
+        with pytest.raises(StoreError, match="is damaged"):
+            await store.load_all_scopes()
+        with pytest.raises(StoreError, match="is damaged"):
+            async with store.write() as tx:
+                await tx.execute("DELETE FROM guild_settings")
+    finally:
+        await store.close()
+    with pytest.raises(StoreError, match="is damaged"):
+        await LoreService.open(db, canon_pack=MINI_PACK)
+
+
+async def test_a_store_closed_while_its_check_runs_aside_closes_at_once(db):
+    from lore.sqlitestore import SqliteStore
+
+    store = await SqliteStore.open(db, check_aside=True)
+    await store.close()  # the check is stopped, its connection closed; nothing is left running
+    async with await LoreService.open(db, canon_pack=MINI_PACK) as lore:
+        assert lore.franchise.last > 0  # the same file opens and loads as before
+
+
 def test_a_file_that_is_not_a_database(capsys, tmp_path):
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"this is not an SQLite database, not at all" * 100)
@@ -313,6 +340,14 @@ async def test_a_canon_pack_over_the_upload_limit_still_opens_and_reopens(tmp_pa
         with pytest.raises(PackError, match="larger than 1 KB"):  # the same file as an upload is refused
             await svc.import_pack(MINI_PACK.read_bytes(), guild_id=1, author="a", filename="mini.yaml")
         assert svc.own_entry_count(1) == 0
+
+
+async def test_a_canon_pack_past_its_limit_is_refused_at_start_up_even_when_unchanged(tmp_path, monkeypatch):
+    db = tmp_path / "db.sqlite3"
+    await (await LoreService.open(db, canon_pack=MINI_PACK)).close()
+    monkeypatch.setattr("lore.packs.MAX_CANON_BYTES", 1024)  # the file's digest is read within the limit too
+    with pytest.raises(CanonPackError, match=r"cannot be used: .*larger than 1 KB"):
+        await LoreService.open(db, canon_pack=MINI_PACK)
 
 
 async def test_a_damaged_canon_pack_names_the_file_and_its_first_errors(tmp_path):

@@ -62,7 +62,7 @@ class Pictures(commands.Cog):
         self.bot = bot
         self.painter = Painter()
 
-    # The fonts (27 MB) and networkx (11 MB) load with the first picture a process draws, in the
+    # Pillow, the fonts (27 MB) and networkx (11 MB) load with the first picture a process draws, in the
     # painter's worker (about a quarter second, once): a bot whose servers draw none never holds them.
 
     async def cog_unload(self) -> None:

@@ -16,8 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.pictures import relations as relations_draw
-from bot.pictures import timeline as timeline_draw
 from lore import Policy, RelationGraph, event_candidates, last_episode, relation_graph, timeline
 
 if TYPE_CHECKING:
@@ -126,6 +124,8 @@ class Painter:
         graph = relation_graph(lore, slug, policy, guild_id, depth)
         if graph is None:
             return None
+        from bot.pictures import relations as relations_draw  # Pillow loads with the first picture
+
         data = relations_draw.draw(graph, policy.footer(lore.franchise))
         return RelationMap(Picture(f"relations-{slug}.png", data), graph)
 
@@ -154,6 +154,8 @@ class Painter:
         entry = lore.get(series, guild_id) if series else None
         view = lore.render(entry, policy, guild_id) if entry is not None else None
         heading = f"{view.title} — timeline" if view is not None else "Timeline"
+        from bot.pictures import timeline as timeline_draw  # Pillow loads with the first picture
+
         pages = timeline_draw.draw(tl, policy.footer(lore.franchise), lore.franchise, heading)
         if not pages:
             return []
