@@ -132,9 +132,21 @@ class Driver:
         return await self._timed(lambda: self.fake.slash("ping", user=self.users[user], channel=self.channel))
 
     async def character(self, name: str, user: int = 0) -> int:
-        return await self._timed(
-            lambda: self.fake.slash("character", {"name": name}, user=self.users[user], channel=self.channel)
-        )
+        return (await self.character_answer(name, user))[0]
+
+    async def character_answer(self, name: str, user: int = 0) -> tuple[int, str]:
+        """The latency of a /character question and what it was answered with: ``card`` (an
+        embed), ``pick`` (a "did you mean" select) or ``text`` (a sentence: no close name)."""
+        result: list[InteractionResult] = []
+
+        async def ask() -> InteractionResult:
+            r = await self.fake.slash("character", {"name": name}, user=self.users[user], channel=self.channel)
+            result.append(r)
+            return r
+
+        ns = await self._timed(ask)
+        data = (result[0].callback or {}).get("data") or {}
+        return ns, "card" if data.get("embeds") else ("pick" if data.get("components") else "text")
 
     async def autocomplete(self, text: str, user: int = 0) -> int:
         return await self._timed(
@@ -147,6 +159,7 @@ class Driver:
 async def _sequential(d: Driver, work: E2EWork, rounds: int) -> dict[str, Any]:
     ping: list[int] = []
     char: list[int] = []
+    answered: list[str] = []
     ac: list[int] = []
     for i in range(10):  # warm-up
         await d.ping()
@@ -154,9 +167,21 @@ async def _sequential(d: Driver, work: E2EWork, rounds: int) -> dict[str, Any]:
         await d.autocomplete(work.typed[i % len(work.typed)])
     for i in range(rounds):  # interleaved, so that any drift touches all three alike
         ping.append(await d.ping())
-        char.append(await d.character(work.character[i % len(work.character)]))
+        ns, kind = await d.character_answer(work.character[i % len(work.character)])
+        char.append(ns)
+        answered.append(kind)
         ac.append(await d.autocomplete(work.typed[i % len(work.typed)]))
     out = {"ping": summary_ms(ping), "character": summary_ms(char), "autocomplete": summary_ms(ac)}
+    # Which answers the questions got, and the latency of each kind: the shares set the median
+    # (a question naming a later entry under ``tag`` is answered as if the entry did not exist).
+    out["character_by_answer"] = {
+        kind: {
+            "share": answered.count(kind) / len(answered),
+            **summary_ms([t for t, k in zip(char, answered, strict=True) if k == kind]),
+        }
+        for kind in ("card", "pick", "text")
+        if kind in answered
+    }
     out["character_ratio"] = out["character"]["p50_ms"] / out["ping"]["p50_ms"]
     out["autocomplete_ratio"] = out["autocomplete"]["p50_ms"] / out["ping"]["p50_ms"]
     return out
@@ -311,6 +336,13 @@ async def _run(ds: Dataset, work: E2EWork, quick: bool, log) -> dict[str, Any]:
                 f"    sequential: /ping {seq['ping']['p50_ms']:.2f} ms, /character {seq['character']['p50_ms']:.2f} ms "
                 f"({seq['character_ratio']:.2f}×), autocomplete {seq['autocomplete']['p50_ms']:.2f} ms "
                 f"({seq['autocomplete_ratio']:.2f}×)"
+            )
+            log(
+                "    /character answered with: "
+                + ", ".join(
+                    f"{kind} {f['share']:.0%} (median {f['p50_ms']:.2f} ms)"
+                    for kind, f in seq["character_by_answer"].items()
+                )
             )
             conc = await _concurrent(d, bot, work, 300 if quick else 1000)
             log(

@@ -29,12 +29,40 @@ def _num(v: Any, fmt: str, suffix: str = "") -> str:
     return "—" if v is None else f"{v:{fmt}}{suffix}"
 
 
+def _answer_split(fig: dict[str, Any], field: str, fmt: str) -> str:
+    """``45% / 55% / 0%``: one figure of each kind of /character answer (sequential, end to end)."""
+    split = _get(fig, "e2e", "sequential", "character_by_answer")
+    if not split:
+        return "—"
+    return " / ".join("—" if k not in split else f"{split[k][field]:{fmt}}" for k in ("card", "pick", "text"))
+
+
+def _share_ms(fig: dict[str, Any], *path: str) -> str:
+    """``64%, 0.05``: the share of answers of one kind and their median. The share of the
+    engine's cards is the parent figure's ``answered_share``; an answer kind's is its own."""
+    part = _get(fig, *path)
+    if part is None:
+        return "—"
+    share = part.get("share", _get(fig, *path[:-1], "answered_share"))
+    return f"{share:.0%}, {part['p50_ms']:.2f}" if share is not None and part.get("n") else "—"
+
+
 ROWS: list[Row] = [
     ("Autocomplete, engine (ms p50 / p99)", lambda f: _ms(f, "autocomplete")),
     ("Resolve + render embed (ms p50 / p99)", lambda f: _ms(f, "resolve_render")),
+    ("  … answers with a card: share, ms p50", lambda f: _share_ms(f, "resolve_render", "card")),
+    ("  … answers without one: ms p50", lambda f: _num(_get(f, "resolve_render", "no_card", "p50_ms"), ".2f")),
     ("E2E /ping, sequential (ms p50 / p99)", lambda f: _ms(f, "e2e", "sequential", "ping")),
     ("E2E /character, sequential (ms p50 / p99)", lambda f: _ms(f, "e2e", "sequential", "character")),
     ("  /character median ÷ /ping median", lambda f: _num(_get(f, "e2e", "sequential", "character_ratio"), ".2f", "×")),
+    (
+        "  … card / did you mean / sentence: share",
+        lambda f: _answer_split(f, "share", ".0%"),
+    ),
+    (
+        "  … card / did you mean / sentence: ms p50",
+        lambda f: _answer_split(f, "p50_ms", ".2f"),
+    ),
     ("E2E autocomplete, sequential (ms p50 / p99)", lambda f: _ms(f, "e2e", "sequential", "autocomplete")),
     (
         "  autocomplete median ÷ /ping median",
