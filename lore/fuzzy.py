@@ -48,6 +48,41 @@ def boost(q: str, key: str, score: float) -> float:
     return score
 
 
+def boosted(q: str, keys: list[str], scores: list[float]) -> list[float]:
+    """:func:`boost` of each (key, score) pair, with the similarity scorers run once per scorer
+    over all the keys shorter than ``q`` rather than once per key (the same scores)."""
+    n = len(q)
+    out = list(scores)
+    short = [i for i, key in enumerate(keys) if len(key) < n and key != q]
+    if short:
+        texts = [keys[i] for i in short]
+        alike = [0.0] * len(texts)
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            for _, score, j in process.extract(q, texts, scorer=scorer, processor=None, limit=None):
+                if score > alike[j]:
+                    alike[j] = score
+        spaces = q.count(" ")
+        fair = [j for j, text in enumerate(texts) if text.count(" ") >= spaces]
+        if fair:
+            subset = [texts[j] for j in fair]
+            for _, score, j in process.extract(q, subset, scorer=fuzz.token_set_ratio, processor=None, limit=None):
+                if score > alike[fair[j]]:
+                    alike[fair[j]] = score
+        for j, i in enumerate(short):
+            if alike[j] < out[i]:
+                out[i] = alike[j]
+    head = f" {q}"
+    for i, key in enumerate(keys):
+        if key == q:
+            out[i] = 100.0
+        elif key.startswith(q):
+            floor = 96.0 + 3.0 * n / len(key) if len(key) > n and key[n] == " " else 92.0 + 6.0 * n / len(key)
+            out[i] = max(out[i], floor)
+        elif head in f" {key}":
+            out[i] = max(out[i], 90.0 + 6.0 * n / len(key))
+    return out
+
+
 def _arr(typecode: str, raw: bytes) -> array[int]:
     a = array(typecode)
     a.frombytes(raw)
@@ -160,7 +195,7 @@ class Vocabulary:
         )
 
     # -- candidates --------------------------------------------------------------------------
-    def candidates(self, q: str, bound: int, ok: Callable[[int], bool] | None, prefixed: Iterable[int]) -> list[int]:
+    def candidates(self, q: str, bound: int, ok: Callable[[int], object] | None, prefixed: Iterable[int]) -> list[int]:
         """Keys worth scoring in full for ``q`` at ``bound``: those whose words cover the query's
         words best (at most :data:`PRUNED_CANDIDATES` passing ``ok``), then the ``prefixed`` keys
         that pass ``ok`` (every key passes when ``ok`` is None). ``prefixed`` keys must be

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, NamedTuple, cast
@@ -214,6 +214,7 @@ class NameIndex:
         self._by_name = array("i", sorted(range(len(folded)), key=folded.__getitem__))
         del folded
         self._visible_cache: dict[tuple[int, frozenset[Kind] | None], tuple[list[str], list[int]]] = {}
+        self._kind_masks: dict[frozenset[Kind], bytes] = {}
         self.vocabulary: Vocabulary | None = None
         if len(self.keys) > BRUTE_FORCE_LIMIT:
             self.vocabulary = Vocabulary.build(self.prefix_text, self.prefix_key, self.key_episode, self.keys)
@@ -258,6 +259,7 @@ class NameIndex:
         self.prefix_text, self.prefix_key = state["prefix_text"], _arr("i", state["prefix_key"])
         self._by_name = _arr("i", state["by_name"])
         self._visible_cache = {}
+        self._kind_masks = {}
         self.vocabulary = None
         if "vocabulary" in state:
             self.vocabulary = Vocabulary.from_state(
@@ -304,6 +306,17 @@ class NameIndex:
         if kinds is not None and KINDS[self.kinds[e]] not in kinds:
             return False
         return not (exclude and self.slugs[e] in exclude)
+
+    def kind_mask(self, kinds: frozenset[Kind]) -> bytes:
+        """One byte per key: 1 when its entry is of one of ``kinds`` (cached per kind filter)."""
+        mask = self._kind_masks.get(kinds)
+        if mask is None:
+            wanted = bytes(1 if k in kinds else 0 for k in KINDS)
+            mask = bytes(wanted[self.kinds[e]] for e in self.key_entry)
+            if len(self._kind_masks) > 16:
+                self._kind_masks.clear()
+            self._kind_masks[kinds] = mask
+        return mask
 
     def visible_keys(self, bound: int, kinds: frozenset[Kind] | None) -> tuple[list[str], list[int]]:
         """Keys visible at ``bound`` (cached per bound and kind filter; indexes are immutable)."""
@@ -380,7 +393,11 @@ class NameIndex:
         else:
             # Large index: candidates are the keys whose words are closest to the query's words.
             # (the vocabulary's keys are those visible at the bound: only a filter is left to check)
-            ok = None if kinds is None and not exclude else (lambda k: self.key_ok(k, bound, kinds, exclude))
+            ok: Callable[[int], object] | None = None
+            if exclude:
+                ok = lambda k: self.key_ok(k, bound, kinds, exclude)  # noqa: E731
+            elif kinds is not None:
+                ok = self.kind_mask(kinds).__getitem__  # 1 or 0 per key
             pool = self.vocabulary.candidates(q, bound, ok, self.prefix_keys(q, 50, bound))
         if not pool:
             return []

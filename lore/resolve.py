@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from lore.fuzzy import boost
+from lore.fuzzy import boost, boosted
 from lore.model import Kind
 from lore.nameindex import KINDS, SHOW_ALL, Candidate, EntryRef, NameIndex, browse_key
 from lore.normalize import name_key
@@ -92,6 +92,9 @@ class LayeredIndex:
         # made only for each slug's best key
         best: dict[str, tuple[tuple[float, bool], NameIndex, int]] = {}
         for index, exclude in self.layers:
+            hits = index.fuzzy(q, bound, kinds, exclude, limit, cutoff, within)
+            if not hits:
+                continue
             keys, key_text, key_entry, slugs, names = (
                 index.keys,
                 index.key_text,
@@ -99,12 +102,15 @@ class LayeredIndex:
                 index.slugs,
                 index.names,
             )
-            for k, score in index.fuzzy(q, bound, kinds, exclude, limit, cutoff, within):
+            ids = [k for k, _ in hits]
+            scores = boosted(q, [keys[k] for k in ids], [score for _, score in hits])
+            for k, score in zip(ids, scores, strict=True):
                 e = key_entry[k]
-                rank = (boost(q, keys[k], score), key_text[k] == names[e])
-                old = best.get(slugs[e])
+                rank = (score, key_text[k] == names[e])
+                slug = slugs[e]
+                old = best.get(slug)
                 if old is None or rank > old[0]:
-                    best[slugs[e]] = (rank, index, k)
+                    best[slug] = (rank, index, k)
         cands = [index.candidate(k, rank[0]) for rank, index, k in best.values()]
         return sorted(cands, key=lambda c: (-c.score, len(c.name), c.name))
 

@@ -193,6 +193,15 @@ def test_a_snapshot_of_another_format_is_refused():
         NameIndex.from_state(state)
 
 
+_NAMEISH = st.text(alphabet="abcnrs o", min_size=0, max_size=12).map(lambda t: " ".join(t.split()))
+
+
+@given(q=_NAMEISH, keys=st.lists(_NAMEISH, max_size=12), data=st.data())
+def test_boosting_a_batch_of_matches_ranks_each_as_boosting_it_alone(q, keys, data):
+    scores = data.draw(st.lists(st.floats(0.0, 100.0), min_size=len(keys), max_size=len(keys)))
+    assert fuzzy.boosted(q, keys, scores) == [fuzzy.boost(q, k, s) for k, s in zip(keys, scores, strict=True)]
+
+
 def test_names_normalised_in_one_pass_equal_normalize_even_with_odd_characters():
     texts = ["Naomi ORTHMANN", "ﾙｼﾞｭ", "a\ue000b", "", "  x  y "]  # one holds the join separator
     assert normalize.normalize_all(texts) == [normalize.normalize(t) for t in texts]
