@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby, islice, pairwise
 from typing import Any
 
@@ -32,13 +32,41 @@ def boost(q: str, key: str, score: float) -> float:
     """Adjust a raw WRatio score: whole-name and word-prefix hits first, and no credit for a
     short name that merely occurs inside a longer query ("ash" in "flash silvia"), nor for one that
     explains only some of the query's words ("nuta" for "nuta mairrkmann")."""
-    if key == q:
-        return 100.0
-    if len(key) < len(q):
+    if key != q and len(key) < len(q):
         alike = max(fuzz.ratio(q, key), fuzz.token_sort_ratio(q, key))
         if key.count(" ") >= q.count(" "):  # as many words as the query: a subset is a fair match
             alike = max(alike, fuzz.token_set_ratio(q, key))
         score = min(score, alike)
+    return _floored(q, key, score)
+
+
+def boosted(q: str, keys: list[str], scores: list[float]) -> list[float]:
+    """:func:`boost` of each (key, score) pair, with each similarity scorer run once over all the
+    keys shorter than ``q`` rather than once per key (the same scores)."""
+    out = list(scores)
+    short = [i for i, key in enumerate(keys) if len(key) < len(q)]
+    if short:
+        texts = [keys[i] for i in short]
+        alike = [0.0] * len(texts)
+        spaces = q.count(" ")
+        fair = [j for j, text in enumerate(texts) if text.count(" ") >= spaces]
+        every: Sequence[int] = range(len(texts))
+        passes = [(fuzz.ratio, every), (fuzz.token_sort_ratio, every)]
+        if fair:
+            passes.append((fuzz.token_set_ratio, fair))
+        for scorer, which in passes:
+            subset = [texts[j] for j in which]
+            for _, score, j in process.extract(q, subset, scorer=scorer, processor=None, limit=None):
+                alike[which[j]] = max(alike[which[j]], score)
+        for j, i in enumerate(short):
+            out[i] = min(out[i], alike[j])
+    return [_floored(q, key, score) for key, score in zip(keys, out, strict=True)]
+
+
+def _floored(q: str, key: str, score: float) -> float:
+    """``score`` raised to the floor of a whole-name, prefix or word-prefix hit of ``q`` on ``key``."""
+    if key == q:
+        return 100.0
     if key.startswith(q):
         if len(key) > len(q) and key[len(q)] == " ":  # the query is the key's whole first word
             return max(score, 96.0 + 3.0 * len(q) / len(key))
@@ -46,41 +74,6 @@ def boost(q: str, key: str, score: float) -> float:
     if f" {q}" in f" {key}":
         return max(score, 90.0 + 6.0 * len(q) / len(key))
     return score
-
-
-def boosted(q: str, keys: list[str], scores: list[float]) -> list[float]:
-    """:func:`boost` of each (key, score) pair, with the similarity scorers run once per scorer
-    over all the keys shorter than ``q`` rather than once per key (the same scores)."""
-    n = len(q)
-    out = list(scores)
-    short = [i for i, key in enumerate(keys) if len(key) < n and key != q]
-    if short:
-        texts = [keys[i] for i in short]
-        alike = [0.0] * len(texts)
-        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-            for _, score, j in process.extract(q, texts, scorer=scorer, processor=None, limit=None):
-                if score > alike[j]:
-                    alike[j] = score
-        spaces = q.count(" ")
-        fair = [j for j, text in enumerate(texts) if text.count(" ") >= spaces]
-        if fair:
-            subset = [texts[j] for j in fair]
-            for _, score, j in process.extract(q, subset, scorer=fuzz.token_set_ratio, processor=None, limit=None):
-                if score > alike[fair[j]]:
-                    alike[fair[j]] = score
-        for j, i in enumerate(short):
-            if alike[j] < out[i]:
-                out[i] = alike[j]
-    head = f" {q}"
-    for i, key in enumerate(keys):
-        if key == q:
-            out[i] = 100.0
-        elif key.startswith(q):
-            floor = 96.0 + 3.0 * n / len(key) if len(key) > n and key[n] == " " else 92.0 + 6.0 * n / len(key)
-            out[i] = max(out[i], floor)
-        elif head in f" {key}":
-            out[i] = max(out[i], 90.0 + 6.0 * n / len(key))
-    return out
 
 
 def _arr(typecode: str, raw: bytes) -> array[int]:
